@@ -1,0 +1,1 @@
+"""paperpulse ingestion and extraction: sources, landing, raw loading, the spaCy pipeline."""
