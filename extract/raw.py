@@ -51,6 +51,8 @@ create table if not exists raw.mentions (
     type varchar not null,
     surface varchar not null,
     canonical varchar not null,
+    family varchar,
+    size varchar,
     start_char integer not null,
     end_char integer not null,
     extractor_version varchar not null
@@ -79,7 +81,16 @@ create table if not exists raw.extractions (
 );
 """
 
-PAPER_COLUMNS = ["paper_id", "arxiv_id", "title", "abstract", "title_key", "content_hash", "source", "listed_date"]
+PAPER_COLUMNS = [
+    "paper_id",
+    "arxiv_id",
+    "title",
+    "abstract",
+    "title_key",
+    "content_hash",
+    "source",
+    "listed_date",
+]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -156,7 +167,9 @@ def prepare_batch(source: str, day: str, parsed: Iterable[tuple[str, dict | Reje
         source=source,
         day=day,
         papers=pd.DataFrame(list(papers.values()), columns=PAPER_COLUMNS),
-        listings=pd.DataFrame(list(listings.values()), columns=["paper_id", "source", "listed_date", "extra"]),
+        listings=pd.DataFrame(
+            list(listings.values()), columns=["paper_id", "source", "listed_date", "extra"]
+        ),
         quarantine=pd.DataFrame(
             quarantine,
             columns=["quarantine_id", "source", "interval_day", "landed_file", "reason", "payload"],
@@ -225,4 +238,6 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
         for name in ("incoming_papers", "incoming_listings", "incoming_quarantine"):
             con.unregister(name)
     total = len(batch.papers)
-    return LoadStats(new=new, changed=changed, unchanged=total - new - changed, quarantined=len(batch.quarantine))
+    return LoadStats(
+        new=new, changed=changed, unchanged=total - new - changed, quarantined=len(batch.quarantine)
+    )

@@ -1,5 +1,11 @@
-"""Sources: each a module with `fetch` (an interval in, raw payloads out, landed unchanged)
-and `parse` (a landed payload in, normalised paper records or rejections out)."""
+"""Sources: each a module with
+
+- `NAME`, the source's name in landing paths and raw tables;
+- `default_day(settings) -> date`, the interval a run covers when none is given;
+- `fetch(day, settings) -> Iterator[Payload]`, what the source returned for one day, landed unchanged;
+- `parse(payload, day, settings) -> Iterator[dict | Rejected]`, normalised paper records
+  (paper_id, arxiv_id, title, abstract, source, listed_date, extra) or rejections for quarantine.
+"""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def fetch(day: date, settings: Settings) -> Iterator[Payload]:
         yield Payload("page.txt", body)
 
 
-def parse(payload: Payload, settings: Settings) -> Iterator[dict | Rejected]:
+def parse(payload: Payload, day: date, settings: Settings) -> Iterator[dict | Rejected]:
     text = payload.body.decode("utf-8")
     paragraphs = _paragraphs(text)
     day_lines = [i for i, p in enumerate(paragraphs) if _DAY_LINE.match(p)]
