@@ -191,7 +191,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
                    count(*) filter (where p.content_hash <> i.content_hash)
             from incoming_papers i left join raw.papers p using (paper_id)
             """
-        ).fetchone()
+        ).fetchall()[0]
         con.execute(
             """
             insert into raw.papers

@@ -1,23 +1,143 @@
-"""`paperpulse`: run any stage, or the whole run, without Airflow."""
+"""`paperpulse`: run the whole pipeline, or any one stage, without Airflow."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
+import duckdb
+
+from expectations.gate import GateFailed
 from extract import cli as extract_cli
+from paperpulse import pipeline
+from paperpulse import publish as publisher
+from paperpulse.config import Settings
+from paperpulse.warehouse import BuildFailed, WarehouseBusy, build
+
+EXPECTED_ERRORS = (GateFailed, BuildFailed, WarehouseBusy, FileNotFoundError, ValueError, duckdb.Error)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+def _source_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source", default="trending_page", help="where papers come from (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--date", type=_day, help="the interval (a day, YYYY-MM-DD); default: the source's latest"
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    summary = pipeline.run(Settings.from_env(), args.source, args.date)
+    print(summary.render())
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    day = args.date or pipeline.sources.get(args.source).default_day(settings)
+    report = pipeline.ingest(settings, args.source, day)
+    load = report.load
+    print(
+        f"{args.source} {day}: {'fetched' if report.fetched else 'already landed'}; {load.new} new, "
+        f"{load.changed} changed, {load.unchanged} unchanged, {load.quarantined} quarantined"
+    )
+    return 0
+
+
+def cmd_extract_papers(args: argparse.Namespace) -> int:
+    report = pipeline.extract(Settings.from_env())
+    loaded = report.load
+    print(
+        f"{report.planned} papers to extract in {report.batches} batches"
+        + (f"; loaded {loaded.mentions} mentions and {loaded.results} results" if loaded else "")
+    )
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    report = build(Settings.from_env())
+    print(f"dbt: {report.models_built} models built, {report.tests_passed} tests passed")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    report = pipeline.check_marts(Settings.from_env())
+    print(f"gate '{report.gate}': {report.expectations} expectations passed")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    report = publisher.publish(Settings.from_env(), pipeline.new_run_id())
+    state = "published" if report.published else "unchanged, left as it was"
+    print(f"{report.serving_db}: {state}")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    serving = Settings.from_env().serving_db
+    if not serving.exists():
+        raise FileNotFoundError(f"nothing published yet at {serving}: run `paperpulse run` first")
+    with duckdb.connect(str(serving), read_only=True) as con:
+        relation = con.sql(args.sql)
+        if relation is None:
+            return 0
+        if args.format == "csv":
+            relation.to_df().to_csv(sys.stdout, index=False)
+        elif args.format == "json":
+            print(relation.to_df().to_json(orient="records", date_format="iso"))
+        else:
+            relation.show(max_rows=args.max_rows, max_width=10_000)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperpulse", description=__doc__)
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    extract_cli.add_commands(subparsers)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    run = commands.add_parser("run", help="one full run: ingest, extract, gates, dbt build, publish")
+    _source_args(run)
+    run.set_defaults(func=cmd_run)
+
+    ingest = commands.add_parser("ingest", help="land a source's interval and load it into raw tables")
+    _source_args(ingest)
+    ingest.set_defaults(func=cmd_ingest)
+
+    commands.add_parser(
+        "extract-papers", help="extract mentions and results of new or changed papers in the warehouse"
+    ).set_defaults(func=cmd_extract_papers)
+    commands.add_parser("build", help="dbt build: staging, intermediate and marts, with tests").set_defaults(
+        func=cmd_build
+    )
+    commands.add_parser("check", help="the marts gate (Great Expectations)").set_defaults(func=cmd_check)
+    commands.add_parser("publish", help="swap the audited marts into the serving file").set_defaults(
+        func=cmd_publish
+    )
+
+    query = commands.add_parser("query", help="SQL over the published marts (read-only)")
+    query.add_argument("sql", help='e.g. "select * from leaderboards limit 10"')
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.add_argument("--max-rows", type=int, default=100, help="rows shown in table format")
+    query.set_defaults(func=cmd_query)
+
+    extract_cli.add_commands(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except EXPECTED_ERRORS as error:
+        print(f"paperpulse {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from extract.sources import Payload, Rejected
 from paperpulse.config import BUNDLED_PAGE, Settings
 
 NAME = "trending_page"
+FIXED_DAY = True  # the page is one listing day; a scheduled run of any day covers that day
 _DAY_LINE = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}$")
 
 

@@ -1,0 +1,1 @@
+"""Great Expectations gates: the suites and the runner that stops a run on a failed check."""

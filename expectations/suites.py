@@ -1,0 +1,89 @@
+"""The expectation suites: the raw batch, the extraction output, and the marts."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+from extract.records import MAX_ABSTRACT_CHARS, MIN_ABSTRACT_CHARS
+
+MENTION_TYPES = ["model", "dataset", "metric"]
+RESULT_KINDS = ["absolute", "improvement"]
+
+
+def _suite(name: str, *expectations) -> gx.ExpectationSuite:
+    return gx.ExpectationSuite(name=name, expectations=list(expectations))
+
+
+def raw_batch() -> gx.ExpectationSuite:
+    """One interval's papers, after record-level checks sent bad records to quarantine."""
+    return _suite(
+        "raw_batch",
+        gxe.ExpectColumnValuesToNotBeNull(column="paper_id"),
+        gxe.ExpectColumnValuesToBeUnique(column="paper_id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="title"),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="abstract", min_value=MIN_ABSTRACT_CHARS, max_value=MAX_ABSTRACT_CHARS
+        ),
+        gxe.ExpectColumnValueLengthsToEqual(column="content_hash", value=64),
+        gxe.ExpectColumnValuesToNotBeNull(column="listed_date"),
+        gxe.ExpectColumnValuesToNotBeNull(column="source"),
+    )
+
+
+def mentions_batch() -> gx.ExpectationSuite:
+    """Mentions of one extraction batch, with the abstract's length and whether the offsets
+    slice the abstract to the surface."""
+    return _suite(
+        "mentions_batch",
+        gxe.ExpectColumnValuesToBeInSet(column="type", value_set=MENTION_TYPES),
+        gxe.ExpectColumnValuesToNotBeNull(column="canonical"),
+        gxe.ExpectColumnValuesToBeBetween(column="start_char", min_value=0),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="end_char", column_B="start_char"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="abstract_length", column_B="end_char", or_equal=True
+        ),
+        gxe.ExpectColumnValuesToBeInSet(column="surface_at_offsets", value_set=[True]),
+    )
+
+
+def results_batch() -> gx.ExpectationSuite:
+    return _suite(
+        "results_batch",
+        gxe.ExpectColumnValuesToNotBeNull(column="value"),
+        gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=RESULT_KINDS),
+        gxe.ExpectColumnValuesToNotBeNull(column="kind"),
+        gxe.ExpectColumnValuesToNotBeNull(column="evidence"),
+    )
+
+
+# Mart checks run as SQL over the build file: each query counts violations, so the gate reads
+# one small row whatever the size of the marts. Every count must be zero.
+MART_VIOLATIONS = {
+    "dim_papers_duplicate_or_null_keys": "select count(*) - count(distinct paper_id) from marts.dim_papers",
+    "dim_papers_missing_raw_papers": """
+        select count(*) from raw.papers p anti join marts.dim_papers d using (paper_id)""",
+    "fct_mentions_unknown_types": """
+        select count(*) from marts.fct_mentions where type not in ('model', 'dataset', 'metric')""",
+    "fct_mentions_outside_abstract": """
+        select count(*) from marts.fct_mentions m join raw.papers p using (paper_id)
+        where m.start_char < 0 or m.end_char > length(p.abstract) or m.end_char <= m.start_char""",
+    "fct_benchmark_results_non_numeric": """
+        select count(*) from marts.fct_benchmark_results where value is null or not isfinite(value)""",
+    "leaderboards_without_direction": """
+        select count(*) from marts.leaderboards
+        where direction is null or direction not in ('higher', 'lower')""",
+    "leaderboards_improvements_ranked": "select count(*) from marts.leaderboards where kind <> 'absolute'",
+    "leaderboards_bad_ranks": "select count(*) from marts.leaderboards where rank is null or rank < 1",
+    "topic_trends_share_out_of_range": "select count(*) from marts.topic_trends where share < 0 or share > 1",
+}
+
+
+def marts() -> gx.ExpectationSuite:
+    return _suite(
+        "marts",
+        *(
+            gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0, max_value=0)
+            for name in MART_VIOLATIONS
+        ),
+    )

@@ -1,0 +1,87 @@
+import duckdb
+
+from extract import raw
+from extract.records import paper_id_for
+from extract.sources import Rejected
+
+ABSTRACT = "We propose a method that improves accuracy on ImageNet by a wide margin. " * 3
+
+
+def record(title: str, abstract: str = ABSTRACT, day: str = "2024-03-11") -> dict:
+    return {
+        "paper_id": paper_id_for(title),
+        "arxiv_id": None,
+        "title": title,
+        "abstract": abstract,
+        "source": "trending_page",
+        "listed_date": day,
+        "extra": {},
+    }
+
+
+def load(con, items):
+    batch = raw.prepare_batch("trending_page", "2024-03-11", [("page.txt", item) for item in items])
+    return raw.load_batch(con, batch)
+
+
+def connect():
+    con = duckdb.connect()
+    raw.ensure_schema(con)
+    return con
+
+
+def test_bad_records_go_to_quarantine_with_a_reason_and_the_rest_loads():
+    con = connect()
+    items = [
+        record("A good paper"),
+        record("Empty abstract", abstract="   "),
+        record("Short abstract", abstract="Too short."),
+        record("", abstract=ABSTRACT),
+        {**record("Not text"), "abstract": 42},
+        record("Huge abstract", abstract="x" * 30_000),
+        Rejected("a title without an abstract at the end of the page", "Orphan title"),
+    ]
+    stats = load(con, items)
+    assert (stats.new, stats.quarantined) == (1, 6)
+    reasons = dict(con.execute("select reason, payload from raw.quarantine").fetchall())
+    assert set(reasons) == {
+        "empty abstract",
+        "abstract shorter than 50 characters",
+        "missing title",
+        "abstract is not text",
+        "abstract longer than 20000 characters",
+        "a title without an abstract at the end of the page",
+    }
+    assert '"title": "Empty abstract"' in reasons["empty abstract"]
+    assert con.execute("select title from raw.papers").fetchall() == [("A good paper",)]
+
+
+def test_reloading_the_same_batch_changes_nothing():
+    con = connect()
+    items = [record("A"), record("B"), record("Bad", abstract="")]
+    first = load(con, items)
+    second = load(con, items)
+    assert (first.new, first.quarantined) == (2, 1)
+    assert (second.new, second.changed, second.unchanged) == (0, 0, 2)
+    counts = con.execute(
+        "select (select count(*) from raw.papers), (select count(*) from raw.quarantine),"
+        " (select count(*) from raw.paper_listings)"
+    ).fetchone()
+    assert counts == (2, 1, 2)
+
+
+def test_a_changed_abstract_updates_the_row_and_its_hash():
+    con = connect()
+    load(con, [record("A")])
+    before = con.execute("select content_hash from raw.papers").fetchall()[0][0]
+    stats = load(con, [record("A", abstract=ABSTRACT + " Now with more results.")])
+    assert (stats.new, stats.changed) == (0, 1)
+    after = con.execute("select content_hash, abstract from raw.papers").fetchone()
+    assert after[0] != before and after[1].endswith("more results.")
+
+
+def test_the_same_paper_twice_in_one_batch_is_one_row():
+    con = connect()
+    stats = load(con, [record("A"), record("A")])
+    assert stats.new == 1
+    assert con.execute("select count(*) from raw.papers").fetchone()[0] == 1
