@@ -74,25 +74,34 @@ result_surfaces as (
 
 ),
 
+keyed_surfaces as (
+
+    select
+        *,
+        {{ surface_key('surface') }} as surface_key
+    from result_surfaces
+
+),
+
 resolved as (
 
     select
-        result_surfaces.result_id,
-        result_surfaces.entity_type,
-        coalesce(paper_surfaces.canonical, lexicon_aliases.canonical, result_surfaces.surface) as canonical,
+        keyed_surfaces.result_id,
+        keyed_surfaces.entity_type,
+        coalesce(paper_surfaces.canonical, lexicon_aliases.canonical, keyed_surfaces.surface) as canonical,
         case
             when paper_surfaces.canonical is not null then 'mention'
             when lexicon_aliases.canonical is not null then 'lexicon'
             else 'surface'
         end as resolved_by
-    from result_surfaces
+    from keyed_surfaces
     left join paper_surfaces
-        on result_surfaces.paper_id = paper_surfaces.paper_id
-        and result_surfaces.entity_type = paper_surfaces.entity_type
-        and {{ surface_key('result_surfaces.surface') }} = paper_surfaces.surface_key
+        on keyed_surfaces.paper_id = paper_surfaces.paper_id
+        and keyed_surfaces.entity_type = paper_surfaces.entity_type
+        and keyed_surfaces.surface_key = paper_surfaces.surface_key
     left join lexicon_aliases
-        on result_surfaces.entity_type = lexicon_aliases.entity_type
-        and {{ surface_key('result_surfaces.surface') }} = lexicon_aliases.alias_key
+        on keyed_surfaces.entity_type = lexicon_aliases.entity_type
+        and keyed_surfaces.surface_key = lexicon_aliases.alias_key
 
 ),
 

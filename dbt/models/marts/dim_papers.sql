@@ -58,7 +58,7 @@ final as (
         papers.first_listed_date,
         papers.first_listed_week,
         coalesce(listings.last_listed_date, papers.first_listed_date) as last_listed_date,
-        coalesce(listings.sources, [papers.first_source]) as sources,
+        coalesce(listings.sources, cast([] as varchar[])) as sources,
         coalesce(listings.listing_count, 0) as listing_count,
         coalesce(topics.topics, cast([] as varchar[])) as topics,
         len(coalesce(topics.topics, cast([] as varchar[]))) as topic_count,
