@@ -1,0 +1,10 @@
+{#- How a surface form is compared with an alias: case- and whitespace-insensitive, like the extractor's LOWER matching. -#}
+{% macro surface_key(expression) -%}
+    lower(trim(regexp_replace({{ expression }}, '\s+', ' ', 'g')))
+{%- endmacro %}
+
+{#- How titles, abstracts and taxonomy keywords are compared: lower-case, hyphens and runs of whitespace as one space,
+    so "fine-tuning", "Fine tuning" and "fine  tuning" are the same text. -#}
+{% macro topic_text(expression) -%}
+    trim(regexp_replace(lower({{ expression }}), '[\s\-]+', ' ', 'g'))
+{%- endmacro %}

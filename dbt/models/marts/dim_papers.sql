@@ -1,0 +1,81 @@
+with papers as (
+
+    select * from {{ ref('stg_raw__papers') }}
+
+),
+
+listings as (
+
+    select
+        paper_id,
+        list_sort(list(distinct source)) as sources,
+        count(*) as listing_count,
+        max(listed_date) as last_listed_date
+    from {{ ref('stg_raw__paper_listings') }}
+    group by all
+
+),
+
+topics as (
+
+    select
+        paper_id,
+        list_sort(list(topic_id)) as topics
+    from {{ ref('int_papers_matched_to_topics') }}
+    group by all
+
+),
+
+mentions as (
+
+    select
+        paper_id,
+        count(*) as mention_count
+    from {{ ref('stg_raw__mentions') }}
+    group by all
+
+),
+
+results as (
+
+    select
+        paper_id,
+        count(*) as result_count
+    from {{ ref('stg_raw__results') }}
+    group by all
+
+),
+
+final as (
+
+    select
+        papers.paper_id,
+        papers.arxiv_id,
+        case when papers.arxiv_id is not null then 'https://arxiv.org/abs/' || papers.arxiv_id end as arxiv_url,
+        papers.title,
+        papers.abstract,
+        papers.first_source,
+        papers.first_listed_date,
+        papers.first_listed_week,
+        coalesce(listings.last_listed_date, papers.first_listed_date) as last_listed_date,
+        coalesce(listings.sources, cast([] as varchar[])) as sources,
+        coalesce(listings.listing_count, 0) as listing_count,
+        coalesce(topics.topics, cast([] as varchar[])) as topics,
+        len(coalesce(topics.topics, cast([] as varchar[]))) as topic_count,
+        coalesce(mentions.mention_count, 0) as mention_count,
+        coalesce(results.result_count, 0) as result_count,
+        papers.loaded_at,
+        papers.updated_at
+    from papers
+    left join listings
+        on papers.paper_id = listings.paper_id
+    left join topics
+        on papers.paper_id = topics.paper_id
+    left join mentions
+        on papers.paper_id = mentions.paper_id
+    left join results
+        on papers.paper_id = results.paper_id
+
+)
+
+select * from final
