@@ -64,7 +64,7 @@ MART_VIOLATIONS = {
     "dim_papers_missing_raw_papers": """
         select count(*) from raw.papers p anti join marts.dim_papers d using (paper_id)""",
     "fct_mentions_unknown_types": """
-        select count(*) from marts.fct_mentions where type not in ('model', 'dataset', 'metric')""",
+        select count(*) from marts.fct_mentions where entity_type not in ('model', 'dataset', 'metric')""",
     "fct_mentions_outside_abstract": """
         select count(*) from marts.fct_mentions m join raw.papers p using (paper_id)
         where m.start_char < 0 or m.end_char > length(p.abstract) or m.end_char <= m.start_char""",
@@ -73,7 +73,9 @@ MART_VIOLATIONS = {
     "leaderboards_without_direction": """
         select count(*) from marts.leaderboards
         where direction is null or direction not in ('higher', 'lower')""",
-    "leaderboards_improvements_ranked": "select count(*) from marts.leaderboards where kind <> 'absolute'",
+    "leaderboards_improvements_ranked": """
+        select count(*) from marts.leaderboards join marts.fct_benchmark_results r using (result_id)
+        where r.kind <> 'absolute'""",
     "leaderboards_bad_ranks": "select count(*) from marts.leaderboards where rank is null or rank < 1",
     "topic_trends_share_out_of_range": "select count(*) from marts.topic_trends where share < 0 or share > 1",
 }

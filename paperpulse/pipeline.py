@@ -45,7 +45,7 @@ class RunSummary:
     ingest: IngestReport
     extract: ExtractReport
     build: BuildReport
-    gates: list[GateReport] = field(default_factory=list)
+    gates: list[str] = field(default_factory=list)  # the gates this run passed
     publish: publisher.PublishReport | None = None
     totals: dict[str, int] = field(default_factory=dict)
 
@@ -66,7 +66,7 @@ class RunSummary:
             f"  extracted: {self.extract.planned} papers -> {self.totals.get('mentions', 0)} mentions, "
             f"{self.totals.get('results', 0)} results in the warehouse",
             f"  dbt:       {self.build.models_built} models built, {self.build.tests_passed} tests passed",
-            f"  gates:     {len(self.gates)} passed ({', '.join(g.gate for g in self.gates)})",
+            f"  gates:     {len(self.gates)} passed ({', '.join(self.gates)})",
             f"  marts:     {marts}",
             f"  published: {publish.serving_db} and {publish.parquet_dir}/<mart>.parquet"
             + ("" if publish.published else " (unchanged, left as they were)"),
@@ -151,6 +151,10 @@ def run(settings: Settings, source: str = "trending_page", day: date | None = No
     built = build(settings)
     marts_gate = check_marts(settings)
     published = publisher.publish(settings, run_id)
-    summary = RunSummary(run_id, ingested, extracted, built, [ingested.gate, marts_gate], published)
+    gates = [
+        ingested.gate.gate,
+        *([f"extraction of {extracted.batches} batches"] if extracted.batches else []),
+    ]
+    summary = RunSummary(run_id, ingested, extracted, built, [*gates, marts_gate.gate], published)
     summary.totals = warehouse_totals(settings)
     return summary

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,8 +49,23 @@ MART_TABLES = [f"marts.{mart}" for mart in MARTS]
 
 
 @pytest.fixture(scope="session")
-def published_home(tmp_path_factory) -> Path:
-    """A warehouse after one full `paperpulse run` on the bundled page (shared, treat as read-only)."""
+def first_run(tmp_path_factory) -> tuple[Path, str]:
+    """A warehouse after one full `paperpulse run` on the bundled page, and what the run printed.
+    Shared by several tests: copy it (`copy_home`) before changing anything."""
     home = tmp_path_factory.mktemp("published") / "warehouse"
-    run_cli(home, "run")
-    return home
+    return home, run_cli(home, "run").stdout
+
+
+@pytest.fixture
+def published_home(first_run) -> Path:
+    return first_run[0]
+
+
+def copy_home(home: Path, destination: Path) -> Path:
+    """A private copy of a warehouse (the parquet link stays relative, so it keeps working)."""
+    shutil.copytree(home, destination, symlinks=True)
+    return destination
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,70 @@
+"""Gates stop a bad batch or bad marts, name what failed, and leave the published marts alone."""
+
+import duckdb
+import pandas as pd
+import pytest
+
+from expectations import suites
+from expectations.gate import GateFailed, check
+from extract import batches
+from tests.conftest import copy_home, run_cli, sha256
+
+GOOD_PAPER = {
+    "paper_id": "t-1",
+    "title": "A paper",
+    "abstract": "An abstract that is long enough to pass the basic validity checks of raw.",
+    "content_hash": "0" * 64,
+    "listed_date": "2024-03-11",
+    "source": "trending_page",
+}
+
+
+def test_raw_batch_gate_names_the_failed_expectations():
+    batch = pd.DataFrame([GOOD_PAPER, GOOD_PAPER, {**GOOD_PAPER, "paper_id": "t-2", "abstract": "short"}])
+    with pytest.raises(GateFailed) as failure:
+        check("raw batch", batch, suites.raw_batch())
+    message = str(failure.value)
+    assert "gate 'raw batch' failed 2 of" in message
+    assert "expect_column_values_to_be_unique(paper_id)" in message
+    assert "expect_column_value_lengths_to_be_between(abstract)" in message
+
+
+def test_raw_batch_gate_passes_a_good_batch():
+    report = check("raw batch", pd.DataFrame([GOOD_PAPER]), suites.raw_batch())
+    assert (report.rows, report.expectations) == (1, 7)
+
+
+def test_extraction_gate_rejects_offsets_that_do_not_slice_to_the_surface():
+    abstract = "We prune LLaMA-7B with Wanda."
+    prediction = {
+        "id": "t-1",
+        "results": [],
+        "entities": [
+            {"type": "model", "surface": "LLaMA-7B", "canonical": "LLaMA-7B", "start": 9, "end": 17},
+            {"type": "model", "surface": "Wanda", "canonical": "Wanda", "start": 3, "end": 8},
+        ],
+    }
+    mentions, results = batches.predictions_to_frames([prediction], "test")
+    with pytest.raises(GateFailed, match=r"surface_at_offsets"):
+        batches.gate_batch(mentions, results, {"t-1": abstract})
+    prediction["entities"][1].update(start=23, end=28)
+    mentions, results = batches.predictions_to_frames([prediction], "test")
+    batches.gate_batch(mentions, results, {"t-1": abstract})
+
+
+def test_bad_marts_fail_the_run_at_the_gate_and_the_serving_file_stays(published_home, tmp_path):
+    home = copy_home(published_home, tmp_path / "warehouse")
+    serving_before = sha256(home / "serving.duckdb")
+    parquet_before = (home / "parquet").resolve()
+    with duckdb.connect(str(home / "build.duckdb")) as con:  # a mention pointing past its abstract
+        con.execute(
+            """insert into raw.mentions
+               select paper_id, 'model', 'Ghost', 'Ghost', null, null, 0, length(abstract) + 5, 'test'
+               from raw.papers limit 1"""
+        )
+    failed = run_cli(home, "run", check=False)
+    assert failed.returncode == 1
+    assert "gate 'marts' failed" in failed.stderr
+    assert "fct_mentions_outside_abstract" in failed.stderr
+    assert sha256(home / "serving.duckdb") == serving_before
+    assert (home / "parquet").resolve() == parquet_before

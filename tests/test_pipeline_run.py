@@ -1,0 +1,54 @@
+"""A full run of the real pipeline (real DuckDB, real dbt, real GX) on the bundled page."""
+
+import duckdb
+
+from paperpulse.config import MARTS
+from tests.conftest import MART_TABLES, RAW_TABLES, run_cli, sha256, table_counts
+
+
+def test_a_run_loads_extracts_builds_gates_and_publishes_every_mart(first_run):
+    home, printed = first_run
+    assert "139 loaded (139 new, 0 changed, 0 unchanged), 0 quarantined" in printed
+    assert "gates:" in printed and "passed" in printed
+    assert str(home / "serving.duckdb") in printed
+    serving = table_counts(home / "serving.duckdb", list(MARTS))
+    assert serving["dim_papers"] == 139
+    built = table_counts(home / "build.duckdb", MART_TABLES)
+    assert serving == {table.removeprefix("marts."): rows for table, rows in built.items()}
+    with duckdb.connect() as con:
+        for mart in MARTS:
+            parquet = home / "parquet" / f"{mart}.parquet"
+            assert con.execute(f"select count(*) from '{parquet}'").fetchall()[0][0] == serving[mart], mart
+
+
+def test_running_again_changes_nothing_and_says_so(published_home):
+    raw_before = table_counts(published_home / "build.duckdb", RAW_TABLES + MART_TABLES)
+    serving_before = sha256(published_home / "serving.duckdb")
+    printed = run_cli(published_home, "run").stdout
+    assert "0 new, 0 changed, 139 unchanged" in printed
+    assert "nothing changed" in printed
+    assert table_counts(published_home / "build.duckdb", RAW_TABLES + MART_TABLES) == raw_before
+    assert sha256(published_home / "serving.duckdb") == serving_before
+    with duckdb.connect(str(published_home / "build.duckdb"), read_only=True) as con:
+        duplicates = con.execute("select count(*) - count(distinct paper_id) from raw.papers").fetchall()[0][
+            0
+        ]
+    assert duplicates == 0
+
+
+def test_query_answers_from_the_published_marts(published_home):
+    printed = run_cli(
+        published_home, "query", "select count(*) as papers from dim_papers", "--format", "csv"
+    ).stdout
+    assert printed.splitlines() == ["papers", "139"]
+    table = run_cli(published_home, "query", "select count(*) from leaderboards").stdout
+    assert "count_star()" in table
+
+
+def test_query_errors_are_one_clear_line(published_home, tmp_path):
+    failed = run_cli(published_home, "query", "select * from no_such_mart", check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("paperpulse query:") and "no_such_mart" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    empty = run_cli(tmp_path / "empty", "query", "select 1", check=False)
+    assert empty.returncode == 1 and "nothing published yet" in empty.stderr
