@@ -28,7 +28,7 @@ class Reply:
     delay: float = 0.0  # seconds before the status line: a slow server
     drip: float = 0.0  # seconds between 8-byte pieces of the body: a slow transfer
     truncate: int | None = None  # send only this many body bytes, then close: Content-Length mismatch
-    reset: bool = False  # abort the connection (TCP RST) instead of answering
+    reset: bool = False  # abort the connection (TCP RST) instead of answering, or after `truncate` bytes
 
 
 @dataclass
@@ -86,10 +86,8 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self._send(reply)
 
         def _send(self, reply: Reply) -> None:
-            if reply.reset:
-                # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.close_connection = True
+            if reply.reset and reply.truncate is None:
+                self._reset()
                 return
             time.sleep(reply.delay)
             self.send_response(reply.status)
@@ -107,8 +105,17 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                     time.sleep(reply.drip)
             else:
                 self.wfile.write(body)
-            if reply.truncate is not None:
+            if reply.reset:
+                self._reset()
+            elif reply.truncate is not None:
                 self.close_connection = True
+
+        def _reset(self) -> None:
+            # SO_LINGER with a zero timeout makes close() send RST instead of FIN. Closed here, not by
+            # the server's shutdown(SHUT_WR) after the handler, which would send a FIN first.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
 
         def log_message(self, format: str, *args) -> None:
             pass

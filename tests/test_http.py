@@ -122,10 +122,16 @@ def test_a_body_dripping_past_the_timeout_is_cut_off_and_retried(server, setting
     assert time.monotonic() - started < 1.0
 
 
-def test_connection_reset_is_retried(server, settings):
-    server.script("/x", Reply(reset=True), OK)
+def test_connection_reset_before_or_during_the_body_is_retried(server, settings):
+    server.script("/x", Reply(reset=True), Reply(200, b"0123456789" * 10, truncate=30, reset=True), OK)
     assert fetch(server, settings) == OK.body
-    assert len(server.hits("/x")) == 2
+    assert len(server.hits("/x")) == 3
+
+
+def test_always_reset_fails_naming_the_reset(server, settings):
+    server.script("/x", Reply(reset=True))
+    with pytest.raises(FetchError, match=r"after 4 attempts: connection failed \(ReadError: .*reset by peer"):
+        fetch(server, settings)
 
 
 def test_truncated_body_is_retried(server, settings):
