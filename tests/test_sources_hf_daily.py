@@ -222,3 +222,11 @@ def test_a_source_that_is_down_fails_the_landing_clearly_and_a_later_run_fetches
     assert fetched and [f.name for f in files] == ["p0000.json"]
     assert landing.land(settings, "hf_daily", DAY)[1] is False  # landed: never fetched again
     assert len(server.hits("/daily_papers")) == 5
+
+
+def test_a_page_size_above_the_api_cap_is_capped_so_no_page_looks_short(server, tmp_path):
+    full = page(*[item(f"2410.{n:05d}") for n in range(100)])
+    server.route("/daily_papers", lambda r: full if r.query["p"] == "0" else page(item("2410.00100")))
+    payloads = list(hf_daily.fetch(DAY, settings_for(tmp_path, server.url, hf_page_size=500)))
+    assert [r.query["limit"] for r in server.hits("/daily_papers")] == ["100", "100"]
+    assert len(parse_all(payloads)) == 101

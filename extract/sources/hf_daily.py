@@ -21,6 +21,7 @@ from extract.sources.arxiv import split_id, unwrap
 from paperpulse.config import Settings
 
 NAME = "hf_daily"
+MAX_LIMIT = 100
 
 
 def default_day(settings: Settings) -> date:
@@ -40,9 +41,11 @@ def _items(body: bytes) -> list:
 
 def fetch(day: date, settings: Settings) -> Iterator[Payload]:
     url = f"{settings.hf_api_url}/daily_papers"
+    # Asking for more than the API serves would make every page look short: the last one.
+    limit = min(settings.hf_page_size, MAX_LIMIT)
     previous = None
     for page in itertools.count():
-        params = {"date": day.isoformat(), "limit": settings.hf_page_size, "p": page}
+        params = {"date": day.isoformat(), "limit": limit, "p": page}
         body = http.get(url, params, settings)
         if body == previous:
             return  # a server that ignores `p` serves the same full page forever
@@ -51,7 +54,7 @@ def fetch(day: date, settings: Settings) -> Iterator[Payload]:
             items = _items(body)
         except ValueError:
             return  # landed as it is, parse quarantines it; paging cannot go on
-        if len(items) < settings.hf_page_size:
+        if len(items) < limit:
             return
         previous = body
 
