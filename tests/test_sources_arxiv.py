@@ -198,7 +198,8 @@ def test_an_empty_page_before_the_end_is_retried(server, settings):
 def test_error_entry_fails_fetch_clearly_without_retrying(server, settings):
     server.script("/query", Reply(200, ERROR_FEED))
     with pytest.raises(
-        arxiv.ArxivQueryError, match=r"rejected the query .*incorrect id format for 1234\.1234v1"
+        arxiv.ArxivQueryError,
+        match=r"rejected the query '\(cat:cs\.LG OR .*2359\]' \(start=0\): incorrect id format for 1234",
     ):
         run(settings)
     assert len(server.hits("/query")) == 1

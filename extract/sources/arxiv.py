@@ -123,7 +123,8 @@ def fetch(day: date, settings: Settings) -> Iterator[Payload]:
         for entry in entries:
             if _is_error(entry):
                 summary = unwrap(entry.findtext(f"{ATOM}summary") or "")
-                raise ArxivQueryError(f"the arXiv API rejected the query {params}: {summary}")
+                query = f"{params['search_query']!r} (start={start})"
+                raise ArxivQueryError(f"the arXiv API rejected the query {query}: {summary}")
         yield Payload(name, body)
         start, page = start + len(entries), page + 1
         if not entries or start >= (_count(feed, "totalResults") or 0):
