@@ -190,7 +190,8 @@ def test_min_interval_spaces_every_request_to_a_host_including_retries(server, s
     fetch(server, settings, min_interval=0.2)
     hits = server.hits("/x")
     assert len(hits) == 3
-    assert all(gap >= 0.19 for gap in gaps(hits))
+    # Arrival times carry some scheduling jitter on a busy machine; unpaced, the gaps would be ~0.01 s.
+    assert all(gap >= 0.15 for gap in gaps(hits))
 
 
 @pytest.mark.parametrize(
