@@ -29,15 +29,50 @@ class Settings:
     home: Path
     trending_year: int
     extract_batch_size: int
+    # Live sources. The class defaults are the env defaults, so code that builds Settings by hand
+    # (tests) only names what it changes.
+    hf_api_url: str = "https://huggingface.co/api"
+    hf_page_size: int = 100  # the API caps `limit` at 100
+    arxiv_api_url: str = "https://export.arxiv.org/api"
+    arxiv_categories: tuple[str, ...] = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "stat.ML")
+    arxiv_page_size: int = 500
+    arxiv_min_interval: float = 3.0  # seconds between requests, per the arXiv API terms of use
+    # HTTP: the whole response (connect to last byte) must arrive within http_timeout seconds;
+    # failed attempts are retried http_retries times, waiting a random time up to
+    # min(cap, base * 2**retry), or what Retry-After asks when that is at most the cap.
+    http_timeout: float = 30.0
+    http_retries: int = 5
+    http_backoff_base: float = 1.0
+    http_backoff_cap: float = 60.0
+    # JSONL files dropped here are ingested; they move to processed/ or rejected/ inside it.
+    # None means <home>/inbox.
+    inbox_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.inbox_dir is None:
+            object.__setattr__(self, "inbox_dir", self.home / "inbox")
 
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
+        categories = [c.strip() for c in env.get("PAPERPULSE_ARXIV_CATEGORIES", "").split(",") if c.strip()]
+        inbox = env.get("PAPERPULSE_INBOX_DIR")
         return cls(
             home=Path(env.get("PAPERPULSE_HOME", "warehouse")).resolve(),
             # The bundled page shows "Mar 11" without a year; this says which year it is.
             trending_year=int(env.get("PAPERPULSE_TRENDING_YEAR", "2024")),
             extract_batch_size=int(env.get("PAPERPULSE_EXTRACT_BATCH_SIZE", "2000")),
+            hf_api_url=env.get("PAPERPULSE_HF_API_URL", cls.hf_api_url).rstrip("/"),
+            hf_page_size=int(env.get("PAPERPULSE_HF_PAGE_SIZE", cls.hf_page_size)),
+            arxiv_api_url=env.get("PAPERPULSE_ARXIV_API_URL", cls.arxiv_api_url).rstrip("/"),
+            arxiv_categories=tuple(categories) or cls.arxiv_categories,
+            arxiv_page_size=int(env.get("PAPERPULSE_ARXIV_PAGE_SIZE", cls.arxiv_page_size)),
+            arxiv_min_interval=float(env.get("PAPERPULSE_ARXIV_MIN_INTERVAL", cls.arxiv_min_interval)),
+            http_timeout=float(env.get("PAPERPULSE_HTTP_TIMEOUT", cls.http_timeout)),
+            http_retries=int(env.get("PAPERPULSE_HTTP_RETRIES", cls.http_retries)),
+            http_backoff_base=float(env.get("PAPERPULSE_HTTP_BACKOFF_BASE", cls.http_backoff_base)),
+            http_backoff_cap=float(env.get("PAPERPULSE_HTTP_BACKOFF_CAP", cls.http_backoff_cap)),
+            inbox_dir=Path(inbox).resolve() if inbox else None,
         )
 
     @property
@@ -57,6 +92,14 @@ class Settings:
     @property
     def landing_dir(self) -> Path:
         return self.home / "landing"
+
+    @property
+    def inbox_processed_dir(self) -> Path:
+        return self.inbox_dir / "processed"
+
+    @property
+    def inbox_rejected_dir(self) -> Path:
+        return self.inbox_dir / "rejected"
 
     @property
     def staging_dir(self) -> Path:

@@ -30,9 +30,9 @@ class Rejected:
 
 
 def get(name: str) -> ModuleType:
-    from extract.sources import trending_page
+    from extract.sources import arxiv, hf_daily, inbox, trending_page
 
-    sources = {trending_page.NAME: trending_page}
+    sources = {module.NAME: module for module in (trending_page, hf_daily, arxiv, inbox)}
     try:
         return sources[name]
     except KeyError:
