@@ -17,9 +17,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-
-class GateFailed(RuntimeError):
-    """A gate found bad data; the run stops and nothing is published."""
+from paperpulse.errors import GateFailed
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ from datetime import date
 
 import duckdb
 
-from expectations.gate import GateFailed
 from extract import cli as extract_cli
-from paperpulse import pipeline
-from paperpulse import publish as publisher
 from paperpulse.config import Settings
-from paperpulse.warehouse import BuildFailed, WarehouseBusy, build
+from paperpulse.errors import BuildFailed, GateFailed, WarehouseBusy
+
+# Stage modules import Great Expectations, dbt helpers and spaCy: seconds of start-up that
+# `paperpulse query` should not pay, so commands import them when they run.
 
 EXPECTED_ERRORS = (GateFailed, BuildFailed, WarehouseBusy, FileNotFoundError, ValueError, duckdb.Error)
 
@@ -35,12 +35,16 @@ def _source_args(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from paperpulse import pipeline
+
     summary = pipeline.run(Settings.from_env(), args.source, args.date)
     print(summary.render())
     return 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from paperpulse import pipeline
+
     settings = Settings.from_env()
     day = args.date or pipeline.sources.get(args.source).default_day(settings)
     report = pipeline.ingest(settings, args.source, day)
@@ -53,6 +57,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_extract_papers(args: argparse.Namespace) -> int:
+    from paperpulse import pipeline
+
     report = pipeline.extract(Settings.from_env())
     loaded = report.load
     print(
@@ -63,18 +69,25 @@ def cmd_extract_papers(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from paperpulse.warehouse import build
+
     report = build(Settings.from_env())
     print(f"dbt: {report.models_built} models built, {report.tests_passed} tests passed")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from paperpulse import pipeline
+
     report = pipeline.check_marts(Settings.from_env())
     print(f"gate '{report.gate}': {report.expectations} expectations passed")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    from paperpulse import pipeline
+    from paperpulse import publish as publisher
+
     report = publisher.publish(Settings.from_env(), pipeline.new_run_id())
     state = "published" if report.published else "unchanged, left as it was"
     print(f"{report.serving_db}: {state}")

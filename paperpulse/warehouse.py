@@ -15,14 +15,7 @@ import duckdb
 
 from extract import raw
 from paperpulse.config import DBT_PROJECT_DIR, Settings
-
-
-class WarehouseBusy(RuntimeError):
-    """Another process holds the build file; DuckDB allows one writer."""
-
-
-class BuildFailed(RuntimeError):
-    """dbt could not build the marts or one of its data tests failed."""
+from paperpulse.errors import BuildFailed, WarehouseBusy
 
 
 @contextmanager

@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from expectations import suites
-from expectations.gate import GateFailed, check
+from expectations.gate import check
 from extract import batches
+from paperpulse.errors import GateFailed
 from tests.conftest import copy_home, run_cli, sha256
 
 GOOD_PAPER = {

@@ -1,0 +1,13 @@
+"""Errors that stop a run with a clear message (the CLI prints them without a traceback)."""
+
+
+class GateFailed(RuntimeError):
+    """A gate found bad data; the run stops and nothing is published."""
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the build file; DuckDB allows one writer."""
+
+
+class BuildFailed(RuntimeError):
+    """dbt could not build the marts or one of its data tests failed."""
