@@ -11,8 +11,7 @@
 
 from __future__ import annotations
 
-import re
-
+from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -22,21 +21,44 @@ from extract.lexicon import Entry, alias_variants, read_lexicons
 from extract.mentions import Mention, resolve_overlaps
 
 CANDIDATES = "paperpulse_candidates"
+DIGIT_TOKENS = "paperpulse_digit_tokens"
 TITLE = "paperpulse_title"
+TEXT = "paperpulse_text"
 
 for _name in ("mentions", "results", "own_methods"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
-_HAS_SHAPE = re.compile(r"[\d\-/_]")
+_CHUNK_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+")
+
+
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
+
+
+def _is_shaped(text: str) -> bool:
+    """Letters with digits, hyphens, slashes or underscores: `LLaMA3`, `GPT-3.5`, `8B`, `V1/V2`."""
+    return any(c.isalpha() for c in text) and any(c.isdigit() or c in "-/_" for c in text)
 
 
 def candidates(doc: Doc) -> list[Mention]:
     return doc.user_data.setdefault(CANDIDATES, [])
 
 
+def text_of(doc: Doc) -> str:
+    """The Doc's text, built once: `doc.text` joins every token again on each call."""
+    text = doc.user_data.get(TEXT)
+    if text is None:
+        text = doc.user_data[TEXT] = doc.text
+    return text
+
+
 class LexiconMatcher:
     def __init__(self, nlp: Language, entries: list[Entry]):
+        # Lexeme flags, computed once per word type in C: the token-shape rules and the results component
+        # look only at the few tokens that carry them instead of scanning the whole text.
+        self.digit_flag = nlp.vocab.add_flag(_has_digit)
+        self.shape_flag = nlp.vocab.add_flag(_is_shaped)
         self.case_insensitive = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.case_sensitive = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.entries: dict[int, Entry] = {}
@@ -57,7 +79,7 @@ class LexiconMatcher:
                         self.model_aliases_lower.setdefault(variant.lower(), entry)
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = text_of(doc)
         found = candidates(doc)
         for match_id, start, end in self.case_insensitive(doc) + self.case_sensitive(doc):
             entry = self.entries[match_id]
@@ -76,12 +98,19 @@ class LexiconMatcher:
                         "lexicon",
                     )
                 )
-        for match in shapes.CHUNK.finditer(text):
-            chunk = match.group()
-            if _HAS_SHAPE.search(chunk):
-                mention = self.shaped_model(text, match.start(), chunk)
-                if mention:
-                    found.append(mention)
+        anchors = doc.to_array([self.digit_flag, self.shape_flag, IDX, LENGTH]).tolist()
+        doc.user_data[DIGIT_TOKENS] = [(start, length) for digit, _, start, length in anchors if digit]
+        chunk_starts = set()
+        for _, shaped, start, _ in anchors:
+            if shaped:
+                while start and text[start - 1] in _CHUNK_CHARACTERS:
+                    start -= 1
+                chunk_starts.add(start)
+        for start in sorted(chunk_starts):
+            match = shapes.CHUNK.match(text, start)
+            mention = self.shaped_model(text, start, match.group()) if match else None
+            if mention:
+                found.append(mention)
         return doc
 
     def lookup_model(self, name: str) -> Entry | None:
@@ -138,7 +167,7 @@ def make_lexicon_matcher(nlp: Language, name: str, held_out_ids: list[str]) -> L
 def make_definition_linker(nlp: Language, name: str):
     def link_definitions(doc: Doc) -> Doc:
         found = candidates(doc)
-        own = definitions.find(doc.text, doc.user_data.get(TITLE, ""), found)
+        own = definitions.find(text_of(doc), doc.user_data.get(TITLE, ""), found)
         doc._.own_methods = own
         return doc
 
@@ -148,7 +177,7 @@ def make_definition_linker(nlp: Language, name: str):
 @Language.factory("paperpulse_resolve")
 def make_resolver(nlp: Language, name: str):
     def resolve(doc: Doc) -> Doc:
-        doc._.mentions = resolve_overlaps(definitions.filter_candidates(doc.text, candidates(doc)))
+        doc._.mentions = resolve_overlaps(definitions.filter_candidates(text_of(doc), candidates(doc)))
         return doc
 
     return resolve
@@ -157,7 +186,8 @@ def make_resolver(nlp: Language, name: str):
 @Language.factory("paperpulse_results")
 def make_results_extractor(nlp: Language, name: str):
     def extract_results(doc: Doc) -> Doc:
-        doc._.results = results.find(doc.text, doc._.mentions, doc._.own_methods or [])
+        digit_tokens = doc.user_data.get(DIGIT_TOKENS, [])
+        doc._.results = results.find(text_of(doc), doc._.mentions, doc._.own_methods or [], digit_tokens)
         return doc
 
     return extract_results

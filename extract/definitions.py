@@ -54,11 +54,17 @@ _PROPOSAL_CUE = re.compile(
     r"create|call|name|dub|term|coin)\w*\b|\b(?:called|named|dubbed|termed|coined|namely|denoted)\b"
 )
 _NAME = r"[A-Z][A-Za-z0-9]*(?:[-+.][A-Za-z0-9+]+)*\+*|[a-z]+[A-Z][A-Za-z0-9]*(?:[-+][A-Za-z0-9+]+)*"
-_PROPOSAL = re.compile(
-    r"\b(?:(?:we|We)\s+(?:first\s+|further\s+|also\s+|then\s+)?(?:propose|present|introduce|develop|design|"
-    r"devise|release|contribute|construct|curate|create|build)|called|named|dubbed|termed(?:\s+as)?|"
-    r"coined|namely|denoted\s+as)\s+(?:(?:a|an|the|our|two|three|novel|new|simple|first|unified|general|"
-    rf"effective|efficient|lightweight|light-weight)\s+)*(?P<name>{_NAME})(?P<after>\s*[,:(]|\s+(?:which|that|to|for|as|with)\b)?"
+_NAMED_AFTER = (
+    r"\s+(?:(?:a|an|the|our|two|three|novel|new|simple|first|unified|general|effective|efficient|lightweight|"
+    rf"light-weight)\s+)*(?P<name>{_NAME})(?P<after>\s*[,:(]|\s+(?:which|that|to|for|as|with)\b)?"
+)
+# "we propose X", "an algorithm called X"; each starts with a rare character so the engine skips ahead.
+_PROPOSALS = (
+    re.compile(
+        r"[Ww](?<!\w[Ww])e\s+(?:first\s+|further\s+|also\s+|then\s+)?(?:propose|present|introduce|develop|design|"
+        r"devise|release|contribute|construct|curate|create|build)" + _NAMED_AFTER
+    ),
+    re.compile(r"\s(?:called|named|dubbed|termed(?:\s+as)?|coined|namely|denoted\s+as)" + _NAMED_AFTER),
 )
 _DATASET_WORDS = re.compile(
     r"\b(?:dataset|data set|benchmark|corpus|suite|collection|testbed|leaderboard)s?\b", re.I
@@ -124,8 +130,19 @@ def long_form_for(short: str, before: str) -> str | None:
 
 
 def _occurrences(text: str, surface: str) -> list[int]:
-    pattern = re.compile(r"(?<![\w\-])" + re.escape(surface) + r"(?![\w]|-\w|\+)")
-    return [m.start() for m in pattern.finditer(text)]
+    """Where `surface` occurs as a whole word (not inside `surface-based` or `surfaces`)."""
+    starts = []
+    start = text.find(surface)
+    while start != -1:
+        end = start + len(surface)
+        before = text[start - 1 : start]
+        after = text[end : end + 2]
+        if not (before.isalnum() or before in ("-", "_")) and not (
+            after[:1].isalnum() or after[:1] in ("_", "+") or (after[:1] == "-" and after[1:2].isalnum())
+        ):
+            starts.append(start)
+        start = text.find(surface, end)
+    return starts
 
 
 def _sentence_around(text: str, position: int) -> tuple[int, int]:
@@ -199,7 +216,7 @@ def find(text: str, title: str, found: list[Mention]) -> list[str]:
         if _is_capitalised_name(long_form):
             add_name(long_form, entity_type, short, True)
 
-    for match in _PROPOSAL.finditer(text):
+    for match in (m for pattern in _PROPOSALS for m in pattern.finditer(text)):
         name = match.group("name").rstrip(".")
         if name.lower() in NOT_NAMES or name.lower() in GENERIC_ACRONYMS or len(name) < 2:
             continue

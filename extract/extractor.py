@@ -74,7 +74,9 @@ class Extractor:
     def extract(self, papers: Iterable[dict]) -> Iterator[dict]:
         def docs() -> Iterator:
             for paper in papers:
-                doc = self.nlp.make_doc(paper.get("abstract") or "")
+                abstract = paper.get("abstract") or ""
+                doc = self.nlp.make_doc(abstract)
+                doc.user_data[components.TEXT] = abstract
                 doc.user_data[components.TITLE] = paper.get("title") or ""
                 doc.user_data[PAPER_ID] = paper["id"]
                 yield doc

@@ -10,15 +10,19 @@ in order. The model is the paper's own method when it has one, else the model na
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from extract.mentions import Mention
 from extract.text import sentence_spans
 
+# A number and its unit, matched where a digit run starts (the caller checks the character before it).
 _NUMBER = re.compile(
-    r"(?<![\w.\-/@^])(?P<sign>[+\-−±~]?)(?P<value>\d+(?:,\d{3})*(?:\.\d+)?)"
+    r"(?P<value>\d+(?:,\d{3})*(?:\.\d+)?)"
     r"(?P<unit>\s?\\?%|\s?(?:×|x|X)(?![\w])|\s(?:times|points?|pp|ms|s|sec|seconds|minutes|hours|dB|GB|MB|FPS)(?![\w]))?"
-    r"(?![\w.]*\d)(?![\w@])"
+    r"(?![\w@])"
 )
+_DIGIT_RUN = re.compile(r"\d+(?:[.,]\d+)*")
+_SIGNS = "+-−±~"
 # Units that make a number a result; a bare number needs a metric or dataset named next to it.
 _RESULT_UNITS = {"%", "x", "points", "pp", "ms", "s", "sec", "seconds", "minutes", "hours", "dB"}
 # Words after a number that make it a size or a count, not a result.
@@ -82,32 +86,75 @@ def _nearest(mentions: list[Mention], position: int, after_first: bool) -> Menti
     return best
 
 
-def find(text: str, mentions: list[Mention], own_methods: list[str]) -> list[dict]:
+@dataclass(slots=True)
+class Number:
+    start: int  # of the value (a sign, if any, is just before it)
+    end: int  # of the value and its unit
+    value: str
+    unit: str
+    sign: str
+
+
+def numbers_in(text: str, digit_tokens: list[tuple[int, int]]) -> list[Number]:
+    """The numbers that start inside the tokens holding digits ((start, length) pairs), in text order."""
+    numbers = []
+    for token_start, length in digit_tokens:
+        for run in _DIGIT_RUN.finditer(text, token_start, token_start + length):
+            number = _number_at(text, run.start())
+            if number and (not numbers or numbers[-1].start != number.start):
+                numbers.append(number)
+    return numbers
+
+
+def _number_at(text: str, position: int) -> Number | None:
+    before = text[position - 1] if position else " "
+    sign = ""
+    if before in _SIGNS:
+        if position > 1 and text[position - 2].isalnum():
+            return None  # a name such as GPT-4 or top-1
+        sign = before
+    elif (
+        before.isalnum()
+        or before in "._@^-"
+        or (before == "/" and not text[position - 2 : position - 1].isdigit())
+    ):
+        return None
+    match = _NUMBER.match(text, position)
+    if match is None:
+        return None
+    return Number(position, match.end(), match["value"].replace(",", ""), _unit_of(match["unit"]), sign)
+
+
+def find(
+    text: str, mentions: list[Mention], own_methods: list[str], digit_tokens: list[tuple[int, int]]
+) -> list[dict]:
+    candidates = [n for n in numbers_in(text, digit_tokens) if _is_candidate(text, n, mentions)]
+    if not candidates:
+        return []
     found = []
     own = own_methods[0] if own_methods else None
     for start, end in sentence_spans(text):
-        sentence_mentions = [m for m in mentions if start <= m.start and m.end <= end]
-        numbers = [m for m in _NUMBER.finditer(text, start, end) if _is_result(text, m, sentence_mentions)]
+        numbers = [n for n in candidates if start <= n.start < end]
         if not numbers:
             continue
+        sentence_mentions = [m for m in mentions if start <= m.start and m.end <= end]
         metrics = [m for m in sentence_mentions if m.type == "metric"]
         datasets = [m for m in sentence_mentions if m.type == "dataset"]
         models = [m for m in sentence_mentions if m.type == "model"]
         has_context = bool(metrics or datasets)
-        numbers = [m for m in numbers if _unit_of(m.group("unit")) in _RESULT_UNITS or has_context]
+        numbers = [n for n in numbers if n.unit in _RESULT_UNITS or has_context]
         paired_datasets = _paired(numbers, datasets)
         paired_metrics = _paired(numbers, metrics)
         evidence = text[start:end]
         condition_match = _CONDITION.search(evidence)
         for index, number in enumerate(numbers):
-            position = number.start()
-            metric = paired_metrics[index] if paired_metrics else _nearest(metrics, number.end(), True)
-            dataset = paired_datasets[index] if paired_datasets else _nearest(datasets, number.end(), True)
-            model = own or _model_before(models, position)
+            metric = paired_metrics[index] if paired_metrics else _nearest(metrics, number.end, True)
+            dataset = paired_datasets[index] if paired_datasets else _nearest(datasets, number.end, True)
+            model = own or _model_before(models, number.start)
             found.append(
                 {
-                    "value": number.group("value").replace(",", ""),
-                    "unit": _unit_of(number.group("unit")),
+                    "value": number.value,
+                    "unit": number.unit,
                     "kind": _kind(text, number, start, end),
                     "metric": metric.surface if metric else None,
                     "dataset": dataset.surface if dataset else None,
@@ -119,12 +166,11 @@ def find(text: str, mentions: list[Mention], own_methods: list[str]) -> list[dic
     return found
 
 
-def _is_result(text: str, number: re.Match, mentions: list[Mention]) -> bool:
-    start, end = number.span()
+def _is_candidate(text: str, number: Number, mentions: list[Mention]) -> bool:
+    """Not a size, count, year, reference or part of a name."""
+    start, end, unit, value = number.start, number.end, number.unit, number.value
     if any(m.start < end and start < m.end for m in mentions):
         return False
-    unit = _unit_of(number.group("unit"))
-    value = number.group("value")
     if not unit and _YEAR.fullmatch(value):
         return False
     if (not unit or unit == "x") and _NOT_RESULT_AFTER.match(text, end):
@@ -138,7 +184,7 @@ def _is_result(text: str, number: re.Match, mentions: list[Mention]) -> bool:
     )
 
 
-def _paired(numbers: list[re.Match], mentions: list[Mention]) -> list[Mention] | None:
+def _paired(numbers: list[Number], mentions: list[Mention]) -> list[Mention] | None:
     """Numbers and mentions listed in the same order and number pair up (`93.3% and 74.3% on A and B`)."""
     distinct = []
     for mention in mentions:
@@ -154,11 +200,11 @@ def _model_before(models: list[Mention], position: int) -> Mention | None:
     return before[-1] if before else None
 
 
-def _kind(text: str, number: re.Match, sentence_start: int, sentence_end: int) -> str:
-    if number.group("sign") == "+":
+def _kind(text: str, number: Number, sentence_start: int, sentence_end: int) -> str:
+    if number.sign == "+":
         return "improvement"
-    before = text[max(sentence_start, number.start() - 40) : number.start()]
-    after = text[number.end() : min(sentence_end, number.end() + 40)]
+    before = text[max(sentence_start, number.start - 40) : number.start]
+    after = text[number.end : min(sentence_end, number.end + 40)]
     if _IMPROVEMENT_BEFORE.search(before) or _IMPROVEMENT_AFTER.search(after):
         return "improvement"
     return "absolute"
