@@ -36,3 +36,8 @@ format: install
 
 clean:
 	rm -rf warehouse dbt/target dbt/logs
+
+# Extraction throughput (abstracts/s per core, ratio to a bare spaCy tokenizer) and peak memory at two sizes.
+.PHONY: bench-extract
+bench-extract: install
+	$(BIN)/python -m extract.bench --sizes 20000,100000

@@ -9,32 +9,109 @@ in the same order, one prediction per paper:
                   "metric": surface|None, "dataset": surface|None, "model": surface|None,
                   "evidence": sentence, "condition": str|None}],
      "entities": [{"type": "model"|"dataset"|"metric", "surface", "canonical",
-                   "start", "end"}]}                                 # offsets into the abstract
+                   "start", "end", "family", "size"}]}              # offsets into the abstract
 
-It is a stub until the spaCy pipeline lands: it finds nothing.
+The pipeline is spacy.blank("en") plus the components in `extract/components.py`; the rules live in
+code and the names in the lexicon CSV files, so `version` is a hand-set number plus a hash of both.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
-EXTRACTOR_VERSION = "0.0.0-stub"
+import spacy
+
+from extract import components
+from extract.lexicon import fingerprint
+
+RULES_VERSION = "1.0"
+_PIPELINE_SOURCES = (
+    "extractor.py",
+    "components.py",
+    "definitions.py",
+    "lexicon.py",
+    "mentions.py",
+    "results.py",
+    "shapes.py",
+    "text.py",
+)
+ENTITY_TYPES = ("model", "dataset", "metric")
+BATCH_SIZE = 256
+PAPER_ID = "paperpulse_id"
+
+
+def _source_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in _PIPELINE_SOURCES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()
+
+
+EXTRACTOR_VERSION = (
+    f"{RULES_VERSION}+{hashlib.sha256((fingerprint() + _source_fingerprint()).encode()).hexdigest()[:10]}"
+)
+
+
+def build_pipeline(held_out_ids: Iterable[str] = ()) -> spacy.language.Language:
+    """spacy.blank("en") and the project's components; `held_out_ids` drops lexicon entries taken from
+    those seed gold papers (for cross-validation)."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("paperpulse_lexicon", config={"held_out_ids": sorted(held_out_ids)})
+    nlp.add_pipe("paperpulse_definitions")
+    nlp.add_pipe("paperpulse_resolve")
+    nlp.add_pipe("paperpulse_results")
+    return nlp
 
 
 class Extractor:
     version = EXTRACTOR_VERSION
 
+    def __init__(self, nlp: spacy.language.Language):
+        self.nlp = nlp
+
     def extract(self, papers: Iterable[dict]) -> Iterator[dict]:
-        for paper in papers:
-            yield {
-                "id": paper["id"],
-                "models": [],
-                "datasets": [],
-                "metrics": [],
-                "results": [],
-                "entities": [],
+        def docs() -> Iterator:
+            for paper in papers:
+                abstract = paper.get("abstract") or ""
+                doc = self.nlp.make_doc(abstract)
+                doc.user_data[components.TEXT] = abstract
+                doc.user_data[components.TITLE] = paper.get("title") or ""
+                doc.user_data[PAPER_ID] = paper["id"]
+                yield doc
+
+        for doc in self.nlp.pipe(docs(), batch_size=BATCH_SIZE):
+            yield prediction(doc.user_data[PAPER_ID], doc)
+
+
+def prediction(paper_id, doc) -> dict:
+    by_type: dict[str, list[str]] = {entity_type: [] for entity_type in ENTITY_TYPES}
+    entities = []
+    for mention in doc._.mentions:
+        surfaces = by_type[mention.type]
+        if mention.surface not in surfaces:
+            surfaces.append(mention.surface)
+        entities.append(
+            {
+                "type": mention.type,
+                "surface": mention.surface,
+                "canonical": mention.canonical,
+                "start": mention.start,
+                "end": mention.end,
+                "family": mention.family if mention.type == "model" else None,
+                "size": mention.size if mention.type == "model" else None,
             }
+        )
+    return {
+        "id": paper_id,
+        "models": by_type["model"],
+        "datasets": by_type["dataset"],
+        "metrics": by_type["metric"],
+        "results": doc._.results,
+        "entities": entities,
+    }
 
 
-def load() -> Extractor:
-    return Extractor()
+def load(held_out_ids: Iterable[str] = ()) -> Extractor:
+    return Extractor(build_pipeline(held_out_ids))

@@ -1,0 +1,117 @@
+"""Extraction throughput and memory: `python -m extract.bench` (or `make bench-extract`).
+
+Builds a corpus of synthetic abstracts from the bundled trending-papers page (each abstract a seeded
+shuffle of sentences drawn from all bundled abstracts, generated as it is consumed), then times in one
+process, on one core, a bare spacy.blank("en") tokenizer and the extractor over the same texts. Each corpus
+size runs in a fresh process so its peak memory (max RSS) is its own; equal peaks across sizes show that
+memory is flat in corpus size. Prints figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+
+import spacy
+
+from extract.sources import Payload, trending_page
+from extract.text import sentence_spans
+from paperpulse.config import BUNDLED_PAGE, Settings
+
+
+def bundled_papers() -> list[dict]:
+    settings = Settings(home=BUNDLED_PAGE.parent, trending_year=2024, extract_batch_size=1000)
+    records = trending_page.parse(Payload("page.txt", BUNDLED_PAGE.read_bytes()), date(2024, 3, 11), settings)
+    return [r for r in records if isinstance(r, dict)]
+
+
+def synthetic_papers(count: int, seed: int = 13) -> Iterator[dict]:
+    """`count` abstracts, each as many sentences as a bundled abstract, drawn from all of them."""
+    papers = bundled_papers()
+    sentences = [p["abstract"][s:e] for p in papers for s, e in sentence_spans(p["abstract"])]
+    lengths = [len(sentence_spans(p["abstract"])) for p in papers]
+    rng = random.Random(seed)
+    for index in range(count):
+        template = papers[index % len(papers)]
+        abstract = " ".join(rng.choice(sentences) for _ in range(lengths[index % len(papers)]))
+        yield {"id": f"bench-{index}", "title": template["title"], "abstract": abstract}
+
+
+def max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def measure(count: int) -> dict:
+    from extract.extractor import load
+
+    blank = spacy.blank("en")
+    started = time.perf_counter()
+    tokens = sum(
+        len(doc) for doc in blank.pipe((p["abstract"] for p in synthetic_papers(count)), batch_size=256)
+    )
+    tokenizer_seconds = time.perf_counter() - started
+
+    loading = time.perf_counter()
+    extractor = load()
+    load_seconds = time.perf_counter() - loading
+    started = time.perf_counter()
+    mentions = results = 0
+    for prediction in extractor.extract(synthetic_papers(count)):
+        mentions += len(prediction["entities"])
+        results += len(prediction["results"])
+    extractor_seconds = time.perf_counter() - started
+    return {
+        "papers": count,
+        "tokens": tokens,
+        "tokenizer_per_second": count / tokenizer_seconds,
+        "extractor_per_second": count / extractor_seconds,
+        "ratio": tokenizer_seconds / extractor_seconds,
+        "load_seconds": load_seconds,
+        "mentions": mentions,
+        "results": results,
+        "peak_rss_mb": max_rss_mb(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20000,100000", help="corpus sizes, comma-separated")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(args.child)))
+        return 0
+    print(f"extraction benchmark, one process on one core, extractor {_version()}")
+    header = f"{'abstracts':>10}{'tokenizer/s':>13}{'extractor/s':>13}{'ratio':>8}{'peak MB':>9}{'load s':>8}"
+    print(header + f"{'mentions':>10}{'results':>9}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        child = subprocess.run(
+            [sys.executable, "-m", "extract.bench", "--child", str(size)], capture_output=True, text=True
+        )
+        if child.returncode != 0:
+            print(child.stderr, file=sys.stderr)
+            return child.returncode
+        f = json.loads(child.stdout)
+        print(
+            f"{f['papers']:>10}{f['tokenizer_per_second']:>13.0f}{f['extractor_per_second']:>13.0f}"
+            f"{f['ratio']:>8.2f}{f['peak_rss_mb']:>9.0f}{f['load_seconds']:>8.2f}{f['mentions']:>10}{f['results']:>9}"
+        )
+    print("ratio = extractor throughput / bare spacy.blank('en') tokenizer throughput over the same texts")
+    return 0
+
+
+def _version() -> str:
+    from extract.extractor import EXTRACTOR_VERSION
+
+    return EXTRACTOR_VERSION
+
+
+if __name__ == "__main__":
+    sys.exit(main())

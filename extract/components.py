@@ -1,0 +1,193 @@
+"""The project's spaCy components. Each adds candidate mentions (or results) to the Doc:
+
+- `paperpulse_lexicon`: PhraseMatchers (on LOWER, and on ORTH for names that are also common words) over
+  every alias of the lexicons, and token-shape rules that grow a known model name by its version, size and
+  variant (`LLaMA-7B`, `Qwen2.5-72B-Instruct`, `Pythia 410M`), or find unknown sized names (`Foo-13B`).
+- `paperpulse_definitions`: acronym definitions ("Natural Questions (NQ)") linking both forms, the paper's
+  own named method ("we propose X", the title's "X: ..."), and dataset/metric context patterns.
+- `paperpulse_resolve`: settles overlapping candidates and sets `doc._.mentions`.
+- `paperpulse_results`: numeric results tied to a metric or dataset, set on `doc._.results`.
+"""
+
+from __future__ import annotations
+
+from spacy.attrs import IDX, LENGTH
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
+
+from extract import definitions, results, shapes
+from extract.lexicon import Entry, alias_variants, read_lexicons
+from extract.mentions import Mention, resolve_overlaps
+
+CANDIDATES = "paperpulse_candidates"
+DIGIT_TOKENS = "paperpulse_digit_tokens"
+TITLE = "paperpulse_title"
+TEXT = "paperpulse_text"
+
+for _name in ("mentions", "results", "own_methods"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+
+_CHUNK_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+")
+
+
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
+
+
+def _is_shaped(text: str) -> bool:
+    """Letters with digits, hyphens, slashes or underscores: `LLaMA3`, `GPT-3.5`, `8B`, `V1/V2`."""
+    return any(c.isalpha() for c in text) and any(c.isdigit() or c in "-/_" for c in text)
+
+
+def candidates(doc: Doc) -> list[Mention]:
+    return doc.user_data.setdefault(CANDIDATES, [])
+
+
+def text_of(doc: Doc) -> str:
+    """The Doc's text, built once: `doc.text` joins every token again on each call."""
+    text = doc.user_data.get(TEXT)
+    if text is None:
+        text = doc.user_data[TEXT] = doc.text
+    return text
+
+
+class LexiconMatcher:
+    def __init__(self, nlp: Language, entries: list[Entry]):
+        # Lexeme flags, computed once per word type in C: the token-shape rules and the results component
+        # look only at the few tokens that carry them instead of scanning the whole text.
+        self.digit_flag = nlp.vocab.add_flag(_has_digit)
+        self.shape_flag = nlp.vocab.add_flag(_is_shaped)
+        self.case_insensitive = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.case_sensitive = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.entries: dict[int, Entry] = {}
+        # Model aliases for the token-shape rules, which see glued forms the tokenizer keeps whole.
+        self.model_aliases_lower: dict[str, Entry] = {}
+        self.model_aliases_exact: dict[str, Entry] = {}
+        for entry in entries:
+            key = f"{entry.type}:{entry.canonical}"
+            self.entries[nlp.vocab.strings.add(key)] = entry
+            variants = sorted(set().union(*(alias_variants(alias, entry.type) for alias in entry.aliases)))
+            matcher = self.case_sensitive if entry.case_sensitive else self.case_insensitive
+            matcher.add(key, list(nlp.tokenizer.pipe(variants)))
+            if entry.type == "model":
+                for variant in variants:
+                    if entry.case_sensitive:
+                        self.model_aliases_exact.setdefault(variant, entry)
+                    else:
+                        self.model_aliases_lower.setdefault(variant.lower(), entry)
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = text_of(doc)
+        found = candidates(doc)
+        for match_id, start, end in self.case_insensitive(doc) + self.case_sensitive(doc):
+            entry = self.entries[match_id]
+            start_char = doc[start].idx
+            end_char = doc[end - 1].idx + len(doc[end - 1])
+            if entry.type == "model":
+                found.append(self.model_mention(text, start_char, end_char, entry, ""))
+            else:
+                found.append(
+                    Mention(
+                        entry.type,
+                        start_char,
+                        end_char,
+                        text[start_char:end_char],
+                        entry.canonical,
+                        "lexicon",
+                    )
+                )
+        anchors = doc.to_array([self.digit_flag, self.shape_flag, IDX, LENGTH]).tolist()
+        doc.user_data[DIGIT_TOKENS] = [(start, length) for digit, _, start, length in anchors if digit]
+        chunk_starts = set()
+        for _, shaped, start, _ in anchors:
+            if shaped:
+                while start and text[start - 1] in _CHUNK_CHARACTERS:
+                    start -= 1
+                chunk_starts.add(start)
+        for start in sorted(chunk_starts):
+            match = shapes.CHUNK.match(text, start)
+            mention = self.shaped_model(text, start, match.group()) if match else None
+            if mention:
+                found.append(mention)
+        return doc
+
+    def lookup_model(self, name: str) -> Entry | None:
+        return self.model_aliases_exact.get(name) or self.model_aliases_lower.get(name.lower())
+
+    def model_mention(self, text: str, start: int, end: int, entry: Entry, glued_tail: str) -> Mention:
+        tail = glued_tail + shapes.TAIL.match(text, end).group()
+        end += len(tail) - len(glued_tail)
+        surface = text[start:end]
+        return Mention(
+            "model",
+            start,
+            end,
+            surface,
+            shapes.canonical_with_tail(entry.canonical, tail),
+            "lexicon" if not tail else "shape",
+            family=entry.family,
+            size=shapes.size_of(surface),
+        )
+
+    def shaped_model(self, text: str, start: int, chunk: str) -> Mention | None:
+        for point in shapes.split_points(chunk):
+            entry = self.lookup_model(chunk[:point])
+            if entry is None:
+                continue
+            rest = chunk[point:]
+            tail_pattern = shapes.TAIL if rest[0] in "-_/" else shapes.GLUED_TAIL
+            if tail_pattern.fullmatch(rest):
+                end = start + len(chunk)
+                return self.model_mention(text, start, end, entry, rest) if rest else None
+            return None
+        sized = shapes.UNKNOWN_SIZED.fullmatch(chunk)
+        if sized and len(sized["name"]) > 1 and sized["name"].lower() not in definitions.NOT_NAMES:
+            end = start + len(chunk)
+            return Mention(
+                "model",
+                start,
+                end,
+                chunk,
+                shapes.canonical_with_tail(sized["name"], chunk[len(sized["name"]) :]),
+                "shape",
+                family=sized["name"].lower(),
+                size=sized["size"].upper(),
+            )
+        return None
+
+
+@Language.factory("paperpulse_lexicon", default_config={"held_out_ids": []})
+def make_lexicon_matcher(nlp: Language, name: str, held_out_ids: list[str]) -> LexiconMatcher:
+    return LexiconMatcher(nlp, read_lexicons(held_out_ids=held_out_ids))
+
+
+@Language.factory("paperpulse_definitions")
+def make_definition_linker(nlp: Language, name: str):
+    def link_definitions(doc: Doc) -> Doc:
+        found = candidates(doc)
+        own = definitions.find(text_of(doc), doc.user_data.get(TITLE, ""), found)
+        doc._.own_methods = own
+        return doc
+
+    return link_definitions
+
+
+@Language.factory("paperpulse_resolve")
+def make_resolver(nlp: Language, name: str):
+    def resolve(doc: Doc) -> Doc:
+        doc._.mentions = resolve_overlaps(definitions.filter_candidates(text_of(doc), candidates(doc)))
+        return doc
+
+    return resolve
+
+
+@Language.factory("paperpulse_results")
+def make_results_extractor(nlp: Language, name: str):
+    def extract_results(doc: Doc) -> Doc:
+        digit_tokens = doc.user_data.get(DIGIT_TOKENS, [])
+        doc._.results = results.find(text_of(doc), doc._.mentions, doc._.own_methods or [], digit_tokens)
+        return doc
+
+    return extract_results

@@ -1,0 +1,248 @@
+"""Names the lexicons cannot know: acronym definitions, the paper's own method, names in dataset contexts.
+
+- Acronym definitions, "Natural Questions (NQ)": the short form is linked to its long form (Schwartz and
+  Hearst's algorithm) and takes the type of whichever form is known; an unknown pair is the paper's own
+  method when the sentence proposes it or the title names it. The long form counts only when it is a
+  capitalised name ("Dynamic Sparse No Training"), not a lower-case description.
+- Proposals, "we present Mesa, a ...", "an algorithm called LintSeq", and the title's "PYRA: ...".
+- Every later occurrence of a name found this way is a mention too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from extract.mentions import Mention
+
+
+def _words(text: str) -> set[str]:
+    return set(text.split())
+
+
+# Capitalised words that start sentences or name things other than models.
+NOT_NAMES = set(STOP_WORDS) | _words(
+    """
+    extensive experiments experimental results code table figure section existing recent recently
+    previous specifically finally furthermore moreover however additionally meanwhile instead unlike
+    compared despite while based given large small new novel our github pytorch tensorflow jax
+    huggingface hugging face youtube openai google meta microsoft deepmind nvidia amazon apple english
+    chinese german french japanese korean arabic spanish january february march april june july august
+    september october november december ai ml api gpu gpus tpu cpu sota we it i
+    """
+)
+
+# Acronyms of classes and paradigms, not of named systems.
+GENERIC_ACRONYMS = _words(
+    """
+    llm llms vlm vlms mllm mllms lvlm lvlms lm lms plm plms nlp nlu nlg cv ml ai agi dl rl drl marl irl
+    ir qa vqa asr tts ocr mt nmt ner re cnn cnns rnn rnns lstm gru mlp mlps gnn gnns gan gans vae vaes
+    ssm ssms moe peft sft rlhf rlaif icl cot rag kd kg kgs dnn dnns vits nas hpo uda da dg ood iid sota
+    api gpu gpus tpu cpu flops fl ssl mim mlm clm ntp seq2seq e2e ui gui iot ar vr hci kv pinn pinns
+    ode odes pde pdes sde sdes mcmc svd pca em lr sgd bo gp gps hmm crf svm knn rf tl zsl fsl re-id
+    reid mot sr vos pos srl nli mrc odqa cqa kbqa kgqa t2i i2i t2v 3d 2d
+    """
+)
+
+_SHORT_FORM = re.compile(r"[A-Za-z0-9][\w+\-.&/]*[\w+]|[A-Z]")
+_DEFINITION_PARENS = re.compile(r"\(([^()]{1,30})\)")
+_WORD = re.compile(r"\S+")
+_PROPOSAL_CUE = re.compile(
+    r"\b(?:we|We|this paper|This paper|this work|This work)\s+(?:first\s+|further\s+|also\s+|then\s+)?"
+    r"(?:propose|proposed|present|introduce|develop|design|devise|build|release|contribute|construct|curate|"
+    r"create|call|name|dub|term|coin)\w*\b|\b(?:called|named|dubbed|termed|coined|namely|denoted)\b"
+)
+_NAME = r"[A-Z][A-Za-z0-9]*(?:[-+.][A-Za-z0-9+]+)*\+*|[a-z]+[A-Z][A-Za-z0-9]*(?:[-+][A-Za-z0-9+]+)*"
+_NAMED_AFTER = (
+    r"\s+(?:(?:a|an|the|our|two|three|novel|new|simple|first|unified|general|effective|efficient|lightweight|"
+    rf"light-weight)\s+)*(?P<name>{_NAME})(?P<after>\s*[,:(]|\s+(?:which|that|to|for|as|with)\b)?"
+)
+# "we propose X", "an algorithm called X"; each starts with a rare character so the engine skips ahead.
+_PROPOSALS = (
+    re.compile(
+        r"[Ww](?<!\w[Ww])e\s+(?:first\s+|further\s+|also\s+|then\s+)?(?:propose|present|introduce|develop|design|"
+        r"devise|release|contribute|construct|curate|create|build)" + _NAMED_AFTER
+    ),
+    re.compile(r"\s(?:called|named|dubbed|termed(?:\s+as)?|coined|namely|denoted\s+as)" + _NAMED_AFTER),
+)
+_DATASET_WORDS = re.compile(
+    r"\b(?:dataset|data set|benchmark|corpus|suite|collection|testbed|leaderboard)s?\b", re.I
+)
+_METRIC_HEADS = {"score", "rate", "error", "accuracy", "distance", "precision", "recall", "ratio", "metric"}
+_DATASET_HEADS = {"dataset", "benchmark", "corpus", "bench", "suite", "set", "collection"}
+_TITLE_PREFIX = re.compile(r"^\s*([^:]{2,40}?)\s*:\s")
+_FUNCTION_WORDS = {"of", "for", "with", "and", "in", "on", "to", "the", "a", "an", "via", "from", "by", "as"}
+
+
+def _is_coined(name: str) -> bool:
+    """A made-up name rather than an English word: inner capitals, digits or symbols (`DSnoT`, `B-PROP`)."""
+    if name.lower() in NOT_NAMES:
+        return False
+    inner = name[1:]
+    return any(c.isupper() or c.isdigit() for c in inner) or "+" in name
+
+
+def _is_capitalised_name(phrase: str) -> bool:
+    """ "Dynamic Sparse No Training" yes, "multi-fidelity reinforcement learning" no."""
+    words = [w for w in re.split(r"[\s]+", phrase) if w]
+    if len(words) < 2:
+        return False
+    content = [w for w in words if w.lower() not in _FUNCTION_WORDS]
+    return all(w[0].isupper() or w[0].isdigit() for w in content) and words[0][0].isupper()
+
+
+def _is_title_name(prefix: str) -> bool:
+    """The part before a title's colon names the method: "PYRA", "Grad-CAM", "Mesa", not "Let's Fuse"."""
+    words = prefix.split()
+    if len(words) <= 3 and any(_is_coined(w) for w in words):
+        return True
+    return len(words) == 1 and prefix[0].isupper() and prefix.lower() not in NOT_NAMES
+
+
+def long_form_for(short: str, before: str) -> str | None:
+    """Schwartz and Hearst (2003): the shortest text before the brackets that spells the short form."""
+    letters = [c.lower() for c in short if c.isalnum()]
+    if len(letters) < 2:
+        return None
+    words = before.split()
+    window = " ".join(words[-min(len(letters) + 5, len(letters) * 2) :])
+    s_idx = len(short) - 1
+    l_idx = len(window) - 1
+    while s_idx >= 0:
+        c = short[s_idx].lower()
+        if not c.isalnum():
+            s_idx -= 1
+            continue
+        while l_idx >= 0 and (
+            window[l_idx].lower() != c or (s_idx == 0 and l_idx > 0 and window[l_idx - 1].isalnum())
+        ):
+            l_idx -= 1
+        if l_idx < 0:
+            return None
+        l_idx -= 1
+        s_idx -= 1
+    start = window.rfind(" ", 0, l_idx + 1) + 1
+    long_form = window[start:].strip(" ,;:\"'")
+    if len(long_form) <= len(short) or long_form.lower() == short.lower():
+        return None
+    return long_form
+
+
+def _occurrences(text: str, surface: str) -> list[int]:
+    """Where `surface` occurs as a whole word (not inside `surface-based` or `surfaces`)."""
+    starts = []
+    start = text.find(surface)
+    while start != -1:
+        end = start + len(surface)
+        before = text[start - 1 : start]
+        after = text[end : end + 2]
+        if not (before.isalnum() or before in ("-", "_")) and not (
+            after[:1].isalnum() or after[:1] in ("_", "+") or (after[:1] == "-" and after[1:2].isalnum())
+        ):
+            starts.append(start)
+        start = text.find(surface, end)
+    return starts
+
+
+def _sentence_around(text: str, position: int) -> tuple[int, int]:
+    previous_end = text.rfind(". ", 0, position)
+    start = previous_end + 2 if previous_end != -1 else 0
+    end = text.find(". ", position)
+    return start, (end if end != -1 else len(text))
+
+
+def _type_of_new_name(name: str, long_form: str | None, following: str) -> str:
+    head = (long_form or name).split()[-1].lower() if (long_form or name).split() else ""
+    if head in _DATASET_HEADS or name.lower().endswith("bench") or _DATASET_WORDS.match(following.strip()):
+        return "dataset"
+    if head in _METRIC_HEADS or name.lower().endswith("score"):
+        return "metric"
+    return "model"
+
+
+def _known_type(found: list[Mention], start: int, end: int) -> Mention | None:
+    for mention in found:
+        if mention.start == start and mention.end == end:
+            return mention
+    return None
+
+
+def find(text: str, title: str, found: list[Mention]) -> list[str]:
+    """Add definition, proposal and title-name mentions to `found`; return the paper's own method names."""
+    own_methods: list[str] = []
+    named: dict[str, tuple[str, str]] = {}  # surface -> (type, canonical)
+
+    def add_name(surface: str, entity_type: str, canonical: str, is_own: bool) -> None:
+        if surface in named:
+            return
+        named[surface] = (entity_type, canonical)
+        if is_own and entity_type == "model":
+            own_methods.append(surface)
+
+    title_prefix = _TITLE_PREFIX.match(title or "")
+    title_name = title_prefix.group(1) if title_prefix and _is_title_name(title_prefix.group(1)) else None
+
+    for match in _DEFINITION_PARENS.finditer(text):
+        short = match.group(1).strip()
+        if not _SHORT_FORM.fullmatch(short) or sum(c.isupper() for c in short) < 2:
+            continue
+        if short.lower() in GENERIC_ACRONYMS or (short.endswith("s") and short[:-1].isupper()):
+            continue
+        sentence_start, _ = _sentence_around(text, match.start())
+        before = text[sentence_start : match.start()]
+        long_form = long_form_for(short, before)
+        if long_form is None:
+            continue
+        long_start = match.start() - len(before) + before.rfind(long_form)
+        long_end = long_start + len(long_form)
+        short_start = match.start(1) + match.group(1).index(short)
+        known = _known_type(found, long_start, long_end) or _known_type(
+            found, short_start, short_start + len(short)
+        )
+        if known is not None:
+            add_name(short, known.type, known.canonical, False)
+            if _is_capitalised_name(long_form):
+                add_name(long_form, known.type, known.canonical, False)
+            continue
+        sentence = text[sentence_start : match.end()]
+        proposes = bool(_PROPOSAL_CUE.search(sentence)) or (
+            title and re.search(rf"\b{re.escape(short)}\b", title)
+        )
+        if not proposes:
+            continue
+        entity_type = _type_of_new_name(short, long_form, text[match.end() : match.end() + 30])
+        add_name(short, entity_type, short, True)
+        if _is_capitalised_name(long_form):
+            add_name(long_form, entity_type, short, True)
+
+    for match in (m for pattern in _PROPOSALS for m in pattern.finditer(text)):
+        name = match.group("name").rstrip(".")
+        if name.lower() in NOT_NAMES or name.lower() in GENERIC_ACRONYMS or len(name) < 2:
+            continue
+        if not (_is_coined(name) or match.group("after")):
+            continue
+        following = text[match.end("name") : match.end("name") + 80]
+        entity_type = "dataset" if _DATASET_WORDS.search(following.split(".")[0]) else "model"
+        add_name(name, entity_type, name, True)
+
+    if title_name and title_name.lower() not in GENERIC_ACRONYMS:
+        title_rest = title[title_prefix.end() :]
+        entity_type = "dataset" if _DATASET_WORDS.search(title_rest) else "model"
+        add_name(title_name, entity_type, title_name, True)
+
+    for surface, (entity_type, canonical) in named.items():
+        for start in _occurrences(text, surface):
+            found.append(Mention(entity_type, start, start + len(surface), surface, canonical, "definition"))
+    return [m for m in own_methods if _occurrences(text, m)] or [m for m in own_methods if m == title_name]
+
+
+def filter_candidates(text: str, found: list[Mention]) -> list[Mention]:
+    """Drop candidates that are parts of compounds (`precision-oriented`)."""
+    kept = []
+    for mention in found:
+        after = text[mention.end : mention.end + 12]
+        if mention.type == "metric" and re.match(r"-[a-z]", after):
+            continue
+        kept.append(mention)
+    return kept

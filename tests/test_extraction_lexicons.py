@@ -1,0 +1,52 @@
+"""The lexicon files keep the column contract that the extractor and dbt's seeds rely on."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from extract.lexicon import DIRECTIONS, LEXICON_DIR, LEXICON_FILES, read_lexicons
+
+LEADING_COLUMNS = {
+    "models.csv": ["canonical", "family", "aliases"],
+    "datasets.csv": ["canonical", "aliases"],
+    "metrics.csv": ["canonical", "direction", "aliases"],
+}
+
+
+@pytest.mark.parametrize("file_name", LEXICON_FILES.values())
+def test_columns_and_unique_canonical_names(file_name):
+    with open(LEXICON_DIR / file_name, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = list(reader)
+    assert header[: len(LEADING_COLUMNS[file_name])] == LEADING_COLUMNS[file_name]
+    assert all(len(row) == len(header) for row in rows)
+    canonicals = [row[0] for row in rows]
+    assert len(canonicals) == len(set(canonicals))
+    assert all(name.strip() == name and name for name in canonicals)
+
+
+def test_every_canonical_metric_has_a_direction():
+    metrics = [e for e in read_lexicons() if e.type == "metric"]
+    assert len(metrics) > 100
+    assert all(entry.direction in DIRECTIONS for entry in metrics), [
+        e.canonical for e in metrics if e.direction not in DIRECTIONS
+    ]
+
+
+def test_lexicons_are_broad():
+    entries = read_lexicons()
+    assert sum(e.type == "model" for e in entries) > 400
+    assert sum(e.type == "dataset" for e in entries) > 400
+
+
+def test_cross_validation_drops_entries_taken_from_held_out_gold_papers():
+    everything = read_lexicons()
+    from_gold = [e for e in everything if e.seed_ids()]
+    assert from_gold, "the lexicons mark what was taken from the seed gold"
+    entry = from_gold[0]
+    held_out = read_lexicons(held_out_ids=entry.seed_ids())
+    assert entry not in held_out
+    assert len(held_out) < len(everything)
