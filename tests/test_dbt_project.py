@@ -40,8 +40,8 @@ PAPERS = [
         "2402.11111",
         date(2024, 3, 12),
         "Pruning Large Language Models in One Shot",
-        "We prune Llama 7B in one shot with SparseGPT. On WikiText-2 the pruned Llama 7B reaches 5.47 PPL, "
-        "while SparseGPT alone reaches 6.10 PPL.",
+        "We prune Llama 7B in one shot with Zorblax. On WikiText-2 the pruned Llama 7B reaches 5.47 PPL, "
+        "while Zorblax alone reaches 6.10 PPL.",
     ),
     (
         "t-0123456789abcdef",
@@ -49,7 +49,7 @@ PAPERS = [
         date(2024, 3, 12),
         "Cross-video Identity Correlating for Person Re-identification Pre-training",
         "We pre-train CION on person images for person re-identification. CION with ResNet50-IBN achieves "
-        "93.3% mAP on Market1501.",
+        "93.3% Zeta index on Market1501.",
     ),
     (
         "2212.09744",
@@ -81,13 +81,13 @@ MENTIONS = {
     ],
     "2402.11111": [
         ("model", "Llama 7B", "LLaMA-7B", "llama", "7B"),
-        ("model", "SparseGPT", "SparseGPT", None, None),
+        ("model", "Zorblax", "Zorblax", None, None),
         ("dataset", "WikiText-2", "WikiText-2", None, None),
     ],
     "t-0123456789abcdef": [
         ("model", "CION", "CION", None, None),
         ("model", "ResNet50-IBN", "ResNet50-IBN", "resnet", None),
-        ("metric", "mAP", "mAP", None, None),
+        ("metric", "Zeta index", "Zeta index", None, None),
         ("dataset", "Market1501", "Market1501", None, None),
     ],
     "2212.09744": [
@@ -105,8 +105,8 @@ RESULTS = [
     ("2310.08915", 1, "LLaMA-7B", "WikiText-2", "perplexity", 5.68, "", "absolute", None),
     ("2310.08915", 2, "Wanda", "WikiText-2", "perplexity", 7.26, "", "absolute", None),
     ("2402.11111", 0, "Llama 7B", "WikiText-2", "PPL", 5.47, "", "absolute", None),
-    ("2402.11111", 1, "SparseGPT", "WikiText-2", "PPL", 6.10, "", "absolute", None),
-    ("t-0123456789abcdef", 0, "CION", "Market1501", "mAP", 93.3, "%", "absolute", None),
+    ("2402.11111", 1, "Zorblax", "WikiText-2", "PPL", 6.10, "", "absolute", None),
+    ("t-0123456789abcdef", 0, "CION", "Market1501", "Zeta index", 93.3, "%", "absolute", None),
     ("2212.09744", 0, "DSI++", "MS MARCO", "Hits@10", 70.2, "%", "absolute", None),
     ("2212.09744", 1, "DSI", "MS-MARCO", "Hits@10", 65.0, "%", "absolute", None),
     ("2212.09744", 2, "DSI++", "NQ", "Hits@10", 21.1, "%", "improvement", None),
@@ -220,7 +220,7 @@ def test_lower_is_better_board_ranks_ascending(marts):
     )
     assert board == [
         (1, "LLaMA-7B", 5.47, "2402.11111", 2, "lower"),
-        (2, "SparseGPT", 6.10, "2402.11111", 1, "lower"),
+        (2, "Zorblax", 6.10, "2402.11111", 1, "lower"),
         (3, "Wanda", 7.26, "2310.08915", 1, "lower"),
     ]
 
@@ -241,8 +241,10 @@ def test_improvements_and_unknown_directions_are_never_ranked(marts):
     improvements = {result_id for result_id, kind in claims if kind == "improvement"}
     assert improvements == {"2310.08915#0", "2212.09744#2"}
     assert not ranked & improvements
-    assert rows(marts, "select count(*) from marts.leaderboards where metric = 'mAP'") == [(0,)]
-    assert rows(marts, "select direction from marts.fct_benchmark_results where metric = 'mAP'") == [(None,)]
+    assert rows(marts, "select count(*) from marts.leaderboards where metric = 'Zeta index'") == [(0,)]
+    assert rows(marts, "select direction from marts.fct_benchmark_results where metric = 'Zeta index'") == [
+        (None,)
+    ]
 
 
 def test_result_surfaces_canonicalise_through_mentions_and_lexicon(marts):
@@ -260,27 +262,27 @@ def test_result_surfaces_canonicalise_through_mentions_and_lexicon(marts):
     )  # fmt: skip
     assert resolved["2212.09744#1"][2:4] == ("MS MARCO", "lexicon")
     assert resolved["2212.09744#2"][2:4] == ("Natural Questions", "mention")
-    assert resolved["t-0123456789abcdef#0"][4:] == ("mAP", "mention")
+    assert resolved["t-0123456789abcdef#0"][4:] == ("Zeta index", "mention")
 
 
 def test_dimensions_carry_aliases_family_size_and_direction(marts):
     model = rows(
         marts,
-        "select family, size, in_lexicon, aliases, paper_count, mention_count, result_count, "
+        "select family, size, aliases, paper_count, mention_count, result_count, "
         "first_seen_date from marts.dim_models where model = 'LLaMA-7B'",
     )
-    family, size, in_lexicon, model_aliases, papers, mentions, results, first_seen = model[0]
-    assert (family, size, in_lexicon) == ("llama", "7B", True)
+    family, size, model_aliases, papers, mentions, results, first_seen = model[0]
+    assert (family, size) == ("llama", "7B")  # sized models come from the shape rule, not the lexicon
     assert {"LLaMA-7B", "Llama 7B"} <= set(model_aliases)  # lexicon aliases plus the surfaces seen
     assert (papers, mentions, results, first_seen) == (2, 4, 2, date(2024, 3, 11))
-    assert rows(marts, "select in_lexicon, family from marts.dim_models where model = 'SparseGPT'") == [
+    assert rows(marts, "select in_lexicon, family from marts.dim_models where model = 'Zorblax'") == [
         (False, None)
     ]
 
     metrics = dict(rows(marts, "select metric, direction from marts.dim_metrics"))
     assert metrics["perplexity"] == "lower"
     assert metrics["Hits@10"] == "higher"
-    assert metrics["mAP"] is None
+    assert metrics["Zeta index"] is None
     assert "PPL" in aliases(marts, "dim_metrics", "perplexity")
     assert {"MS MARCO", "MS-MARCO"} <= aliases(marts, "dim_datasets", "MS MARCO")
     assert "NQ" in aliases(marts, "dim_datasets", "Natural Questions")
