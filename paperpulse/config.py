@@ -47,6 +47,11 @@ class Settings:
     # JSONL files dropped here are ingested; they move to processed/ or rejected/ inside it.
     # None means <home>/inbox.
     inbox_dir: Path | None = None
+    # Processes extracting batches in parallel (each loads the extractor once); 1 runs them in-process.
+    extract_workers: int = min(os.cpu_count() or 1, 4)
+    # The synthetic source (benchmarks, crash tests): papers per day, deterministic from the seed.
+    synthetic_seed: int = 13
+    synthetic_papers_per_day: int = 1000
 
     def __post_init__(self) -> None:
         if self.inbox_dir is None:
@@ -73,6 +78,11 @@ class Settings:
             http_backoff_base=float(env.get("PAPERPULSE_HTTP_BACKOFF_BASE", cls.http_backoff_base)),
             http_backoff_cap=float(env.get("PAPERPULSE_HTTP_BACKOFF_CAP", cls.http_backoff_cap)),
             inbox_dir=Path(inbox).resolve() if inbox else None,
+            extract_workers=int(env.get("PAPERPULSE_EXTRACT_WORKERS", cls.extract_workers)),
+            synthetic_seed=int(env.get("PAPERPULSE_SYNTHETIC_SEED", cls.synthetic_seed)),
+            synthetic_papers_per_day=int(
+                env.get("PAPERPULSE_SYNTHETIC_PAPERS_PER_DAY", cls.synthetic_papers_per_day)
+            ),
         )
 
     @property

@@ -30,9 +30,9 @@ class Rejected:
 
 
 def get(name: str) -> ModuleType:
-    from extract.sources import arxiv, hf_daily, inbox, trending_page
+    from extract.sources import arxiv, hf_daily, inbox, synthetic, trending_page
 
-    sources = {module.NAME: module for module in (trending_page, hf_daily, arxiv, inbox)}
+    sources = {module.NAME: module for module in (trending_page, hf_daily, arxiv, inbox, synthetic)}
     try:
         return sources[name]
     except KeyError:
