@@ -1,0 +1,126 @@
+"""Topic matching word by word gives exactly what one regular expression per paper and keyword gives."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from extract import raw
+from extract.sources import synthetic
+from paperpulse.config import Settings
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+DBT = Path(sys.executable).with_name("dbt")
+
+# One paper each, so that one spelling matching cannot hide another that should not (or should).
+TRICKY = [
+    "LLMs",
+    "LLMes",
+    "fine-tuning",
+    "Fine  tuning",
+    "fine--tuning",
+    "fine - tuning",
+    "fine\ntuning",
+    "A language, model",
+    "a large-language-models study",
+    "the large language model's",
+    "llm_based",
+    "llm2",
+    "(LLM)",
+    "LLM.",
+    "café llm",
+    "naïve-llm",
+    "über-LLM",
+    "In-context learning",
+    "chain-of-thought",
+    "chain of thoughts",
+    "chain-of-thoughtes",
+    "GPT-4",
+    "GPTs",
+    "instruction tuning",
+    "pre_training",
+    "pre train",
+    "scaling laws",
+    "data mixtures.",
+    "Sparse LLM",
+    "sparse-llms",
+    "sparse llmes",
+    "quantisation",
+    "quantization-aware",
+]
+
+# The definition the model must agree with: the taxonomy's keyword as a regular expression.
+REFERENCE = r"""
+with papers as (
+    select paper_id, {text} as text from raw.papers
+),
+keywords as (
+    select topic_id, trim(unnest(string_split(keywords, '|'))) as keyword from lexicon.topic_taxonomy
+),
+patterns as (
+    select topic_id, keyword, '\b' || regexp_escape({keyword}) || '(s|es)?\b' as pattern
+    from keywords where keyword <> ''
+)
+select paper_id, topic_id, list_sort(list(distinct keyword)) as matched_keywords
+from papers join patterns on regexp_matches(papers.text, patterns.pattern)
+group by all order by all
+"""
+
+
+def normalised(expression: str) -> str:
+    return rf"trim(regexp_replace(lower({expression}), '[\s\-]+', ' ', 'g'))"
+
+
+def test_word_by_word_matching_equals_the_regular_expressions(tmp_path):
+    settings = Settings(home=tmp_path, trending_year=2024, extract_batch_size=100)
+    day = date(2024, 3, 11)
+    items = [synthetic.paper(day, index, settings) | {"listed_date": day.isoformat()} for index in range(300)]
+    items += [
+        {
+            "arxiv_id": f"2403.9{n:04d}",
+            "title": "Tricky",
+            "abstract": f"{text} is what we study here, at length and in detail.",
+            "listed_date": "2024-03-11",
+        }
+        for n, text in enumerate(TRICKY)
+    ]
+    records = [synthetic.inbox.record(item, day) for item in items]
+    build_db = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build_db)) as con:
+        raw.ensure_schema(con)
+        raw.load_batch(con, raw.prepare_batch("synthetic", day.isoformat(), [("x", r) for r in records]))
+    env = {
+        **os.environ,
+        "PAPERPULSE_BUILD_DB": str(build_db),
+        "DO_NOT_TRACK": "1",
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
+    command = [
+        str(DBT),
+        "build",
+        "--select",
+        "+int_papers_matched_to_topics",
+        "--indirect-selection",
+        "cautious",
+        "--profiles-dir",
+        str(DBT_DIR),
+    ]
+    built = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout[-4000:]
+
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        model = con.execute(
+            "select paper_id, topic_id, matched_keywords from intermediate.int_papers_matched_to_topics "
+            "order by all"
+        ).fetchall()
+        reference = con.execute(
+            REFERENCE.format(text=normalised("title || ' ' || abstract"), keyword=normalised("keyword"))
+        ).fetchall()
+    assert len(reference) > 300
+    assert model == reference
