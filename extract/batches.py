@@ -12,8 +12,10 @@ A plan's folder is named after what it covers, so a run that died part-way resum
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -245,6 +247,37 @@ def run_batch(input_file: Path, extractor=None) -> BatchReport:
     _write_parquet(results, _batch_file(input_file, RESULTS), RESULTS_SCHEMA)
     _write_parquet(done, done_file)  # last: its presence means the batch is complete
     return BatchReport(len(papers), len(mentions), len(results), False)
+
+
+_worker_extractor = None
+
+
+def _load_worker_extractor() -> None:
+    global _worker_extractor
+    _worker_extractor = extractor_module.load()
+
+
+def _run_batch_in_worker(input_file: Path) -> BatchReport:
+    return run_batch(input_file, _worker_extractor)
+
+
+def run_batches(
+    inputs: list[Path], workers: int, progress: Callable[[Iterator], Iterator] = iter
+) -> list[BatchReport]:
+    """Run the batches in this process, or over `workers` processes that each load the extractor once.
+
+    Workers are spawned, not forked: the parent may hold DuckDB and other threads a fork would copy
+    mid-flight. A failed batch (its gate, say) raises here after the batches already done are kept.
+    """
+    if workers <= 1 or len(inputs) <= 1:
+        extractor = extractor_module.load() if inputs else None
+        return [run_batch(path, extractor) for path in progress(inputs)]
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(inputs)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_load_worker_extractor,
+    ) as pool:
+        return list(progress(pool.map(_run_batch_in_worker, inputs)))
 
 
 def load(con: duckdb.DuckDBPyConnection, plan_folder: Path) -> LoadReport:

@@ -16,9 +16,9 @@ from tqdm import tqdm
 from expectations import suites
 from expectations.gate import GateReport, check
 from extract import batches, landing, raw, sources
-from extract import extractor as extractor_module
 from paperpulse import publish as publisher
 from paperpulse.config import Settings
+from paperpulse.hooks import stage
 from paperpulse.warehouse import BuildReport, build, connect_build
 
 
@@ -83,6 +83,7 @@ def interval_day(settings: Settings, source: str, scheduled_day: date) -> date:
     return module.default_day(settings) if getattr(module, "FIXED_DAY", False) else scheduled_day
 
 
+@stage("ingest")
 def ingest(settings: Settings, source: str, day: date) -> IngestReport:
     """Land the source's interval (fetching only if it never landed), parse, check, upsert."""
     module = sources.get(source)
@@ -99,17 +100,23 @@ def ingest(settings: Settings, source: str, day: date) -> IngestReport:
     return IngestReport(source, day, fetched, files, stats, gate)
 
 
+@stage("extract-plan")
 def plan_extraction(settings: Settings) -> batches.Plan:
     with connect_build(settings) as con:
         return batches.plan(con, settings)
 
 
-def extract_batches(plan: batches.Plan) -> list[batches.BatchReport]:
-    extractor = extractor_module.load() if plan.batches else None
-    progress = tqdm(plan.batches, desc="extracting", unit="batch", disable=not sys.stderr.isatty())
-    return [batches.run_batch(path, extractor) for path in progress]
+@stage("extract-batches")
+def extract_batches(settings: Settings, plan: batches.Plan) -> list[batches.BatchReport]:
+    def progress(items):
+        return tqdm(
+            items, total=len(plan.batches), desc="extracting", unit="batch", disable=not sys.stderr.isatty()
+        )
+
+    return batches.run_batches(plan.batches, settings.extract_workers, progress)
 
 
+@stage("extract-load")
 def load_extractions(settings: Settings, plan: batches.Plan) -> batches.LoadReport | None:
     if not plan.batches:
         return None
@@ -119,10 +126,11 @@ def load_extractions(settings: Settings, plan: batches.Plan) -> batches.LoadRepo
 
 def extract(settings: Settings) -> ExtractReport:
     plan = plan_extraction(settings)
-    extract_batches(plan)
+    extract_batches(settings, plan)
     return ExtractReport(plan.papers, len(plan.batches), load_extractions(settings, plan))
 
 
+@stage("check")
 def check_marts(settings: Settings) -> GateReport:
     """The marts suite, on violation counts computed in SQL over the build file."""
     with connect_build(settings, read_only=True) as con:

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from paperpulse.config import MARTS, Settings
+from paperpulse.hooks import stage
 
 PUBLISH_INFO = "publish_info"
 
@@ -65,6 +66,7 @@ def _swap_symlink(link: Path, target_name: str) -> None:
     os.replace(tmp, link)
 
 
+@stage("publish")
 def publish(settings: Settings, run_id: str) -> PublishReport:
     """Copy marts from the build file to a new serving file and Parquet folder, then swap both in.
 

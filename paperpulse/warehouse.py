@@ -16,6 +16,7 @@ import duckdb
 from extract import raw
 from paperpulse.config import DBT_PROJECT_DIR, Settings
 from paperpulse.errors import BuildFailed, WarehouseBusy
+from paperpulse.hooks import stage
 
 
 @contextmanager
@@ -69,6 +70,7 @@ def dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
 
 
+@stage("build")
 def build(settings: Settings) -> BuildReport:
     """`dbt build`: seeds, staging, intermediate and marts, each followed by its data tests."""
     completed = dbt(settings, "build")
