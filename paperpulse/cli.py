@@ -9,6 +9,7 @@ from datetime import date
 import duckdb
 
 from extract import cli as extract_cli
+from paperpulse import bench
 from paperpulse.config import Settings
 from paperpulse.errors import BuildFailed, GateFailed, WarehouseBusy
 
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.set_defaults(func=cmd_query)
 
     extract_cli.add_commands(commands)
+    bench.add_command(commands)
     return parser
 
 

@@ -1,0 +1,405 @@
+"""`paperpulse bench`: the pipeline at scale, on synthetic papers; prints figures, asserts nothing.
+
+1. backfill: N papers (N / per-day days of the synthetic source) end to end into an empty warehouse,
+   wall time and peak memory (this process and all its children) per stage;
+2. daily increment: one more day into that warehouse, beside the same day into an empty warehouse
+   and beside a full rebuild of the marts on the big warehouse;
+3. reads: latency of dashboard queries on the published marts, idle and while a daily run publishes,
+   from reader processes of their own.
+
+Everything lives in a scratch home (deleted at the end unless --keep).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+
+SOURCE = "synthetic"
+FIRST_DAY = date(2022, 1, 1)
+GIB = 1024**3
+
+# Stages in the order a run goes through them ("land" is the benchmark's own: it lands the corpus
+# before the backfill loads it, to time generation and loading apart).
+STAGES = ("land", "ingest", "extract-plan", "extract-batches", "extract-load", "build", "check", "publish")
+TARGETS = {"backfill_seconds": 15 * 60, "backfill_peak_gib": 4, "daily_seconds": 60, "read_p95_ms": 100}
+
+
+def add_command(subparsers: argparse._SubParsersAction) -> None:
+    bench = subparsers.add_parser("bench", help="benchmarks at scale on synthetic papers (prints figures)")
+    bench.add_argument("--papers", type=int, default=1_000_000, help="backfill size (default: %(default)s)")
+    bench.add_argument("--per-day", type=int, default=1000, help="papers per day (default: %(default)s)")
+    bench.add_argument("--reads-idle", type=float, default=10.0, help="seconds of reads before the run")
+    bench.add_argument("--readers", type=int, default=2, help="reader processes (default: %(default)s)")
+    bench.add_argument("--home", type=Path, help="scratch folder (default: a new one under $TMPDIR)")
+    bench.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    bench.set_defaults(func=run_bench)
+
+
+class Meter:
+    """Wall time and peak memory (RSS summed over this process and its descendants) per stage."""
+
+    def __init__(self, interval: float = 0.05):
+        import psutil
+
+        self._process = psutil.Process()
+        self._interval = interval
+        self._active: dict[str, float] = {}
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.peak: dict[str, int] = defaultdict(int)
+        self.overall_peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def tree_rss(self) -> int:
+        total = 0
+        for process in [self._process, *self._process.children(recursive=True)]:
+            try:
+                total += process.memory_info().rss
+            except Exception:  # the process ended meanwhile
+                continue
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._interval):
+            rss = self.tree_rss()
+            self.overall_peak = max(self.overall_peak, rss)
+            for name in list(self._active):
+                self.peak[name] = max(self.peak[name], rss)
+
+    def observe(self, event: str, name: str) -> None:
+        if event == "start":
+            self._active[name] = time.perf_counter()
+            self.peak[name] = max(self.peak[name], self.tree_rss())
+        else:
+            self.seconds[name] += time.perf_counter() - self._active.pop(name)
+
+    @contextmanager
+    def stage(self, name: str):
+        self.observe("start", name)
+        try:
+            yield
+        finally:
+            self.observe("end", name)
+
+    def __enter__(self) -> Meter:
+        from paperpulse import hooks
+
+        hooks.observers.append(self.observe)
+        self._thread.start()
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from paperpulse import hooks
+
+        self.total_seconds = time.perf_counter() - self._started
+        self._stop.set()
+        self._thread.join()
+        hooks.observers.remove(self.observe)
+
+
+@dataclass
+class Figures:
+    title: str
+    seconds: float
+    peak: int
+    stages: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, title: str, meter: Meter) -> Figures:
+        stages = {name: (meter.seconds[name], meter.peak[name]) for name in STAGES if name in meter.seconds}
+        return cls(title, meter.total_seconds, meter.overall_peak, stages)
+
+
+def bench_settings(home: Path, per_day: int):
+    from paperpulse.config import Settings
+
+    return replace(Settings.from_env(), home=home, synthetic_papers_per_day=per_day)
+
+
+def days_from(first: date, count: int) -> list[date]:
+    return [first + timedelta(days=n) for n in range(count)]
+
+
+def backfill(settings, days: list[date]) -> Figures:
+    from extract import landing
+    from paperpulse import pipeline
+    from paperpulse.publish import publish
+    from paperpulse.warehouse import build
+
+    with Meter() as meter:
+        with meter.stage("land"):
+            for day in days:
+                landing.land(settings, SOURCE, day)
+        for day in days:
+            pipeline.ingest(settings, SOURCE, day)
+        pipeline.extract(settings)
+        build(settings)
+        pipeline.check_marts(settings)
+        publish(settings, pipeline.new_run_id())
+    return Figures.of("backfill", meter)
+
+
+def daily_run(settings, day: date, title: str) -> Figures:
+    from paperpulse import pipeline
+
+    with Meter() as meter:
+        pipeline.run(settings, SOURCE, day)
+    return Figures.of(title, meter)
+
+
+def full_rebuild(settings) -> Figures:
+    """The marts built from scratch (`dbt build --full-refresh`), as a build without incremental models."""
+    from paperpulse.errors import BuildFailed
+    from paperpulse.warehouse import dbt
+
+    with Meter() as meter, meter.stage("build"):
+        completed = dbt(settings, "build", "--full-refresh")
+    if completed.returncode != 0:
+        raise BuildFailed(f"dbt build --full-refresh failed:\n{completed.stdout[-3000:]}")
+    return Figures.of("full rebuild of the marts", meter)
+
+
+# -- reads ---------------------------------------------------------------------------------------------
+
+# What a dashboard asks (until the dashboard's own queries exist): a leaderboard, a topic's weekly
+# trend, entities rising in the last four weeks against the four before, the papers new on the last day.
+READ_QUERIES = {
+    "leaderboard": """
+        with board as (
+            select dataset, metric from leaderboards
+            group by all order by count(*) desc, dataset, metric limit 1
+        )
+        select rank, model, value, unit, paper_id from leaderboards join board using (dataset, metric)
+        order by rank limit 20""",
+    "topic trend (weekly)": """
+        select period_start, paper_count, share from topic_trends
+        where period = 'week' and topic_id = 'llm' order by period_start desc limit 104""",
+    "rising entities": """
+        with recent as (select max(first_listed_date) as last from fct_mentions)
+        select canonical, entity_type,
+               count(*) filter (where first_listed_date > last - 28) as recent,
+               count(*) filter (where first_listed_date <= last - 28) as before
+        from fct_mentions, recent
+        where first_listed_date > last - 56
+        group by all order by recent - before desc limit 20""",
+    "new today": """
+        select paper_id, title, topics from dim_papers
+        where first_listed_date = (select max(first_listed_date) from dim_papers)
+        order by paper_id limit 50""",
+}
+
+
+def _reader(serving_db: str, stop, results) -> None:
+    """Open the serving file read-only, run every query, close; again until told to stop.
+    Sends back (started at, query, seconds) for each, and the errors seen."""
+    import duckdb
+
+    samples, errors = [], []
+    while not stop.is_set():
+        try:
+            started = time.time()
+            con = duckdb.connect(serving_db, read_only=True)
+            samples.append((started, "connect", time.time() - started))
+            for name, sql in READ_QUERIES.items():
+                started = time.time()
+                con.execute(sql).fetchall()
+                samples.append((started, name, time.time() - started))
+            con.close()
+        except Exception as error:  # a reader must never fail: count it, keep reading
+            errors.append(f"{type(error).__name__}: {error}")
+    results.put((samples, errors))
+
+
+@dataclass
+class Reads:
+    samples: list[tuple[float, str, float]]
+    errors: list[str]
+    run_window: tuple[float, float]
+    publish_window: tuple[float, float]
+
+    def phase(self, started: float) -> str:
+        if self.publish_window[0] <= started <= self.publish_window[1]:
+            return "publishing"
+        if self.run_window[0] <= started <= self.run_window[1]:
+            return "run, other stages"
+        return "idle"
+
+
+def reads_during_run(settings, day: date, readers: int, idle_seconds: float) -> tuple[Reads, Figures]:
+    """Readers query the published marts while a daily run goes and publishes."""
+    import multiprocessing
+
+    from paperpulse import hooks, pipeline
+
+    context = multiprocessing.get_context("spawn")
+    stop, results = context.Event(), context.Queue()
+    processes = [
+        context.Process(target=_reader, args=(str(settings.serving_db), stop, results))
+        for _ in range(readers)
+    ]
+    for process in processes:
+        process.start()
+    time.sleep(idle_seconds)
+    publish_window = [0.0, 0.0]
+
+    def watch_publish(event: str, name: str) -> None:
+        if name == "publish":
+            publish_window[0 if event == "start" else 1] = time.time()
+
+    hooks.observers.append(watch_publish)
+    try:
+        run_started = time.time()
+        with Meter() as meter:
+            pipeline.run(settings, SOURCE, day)
+        run_ended = time.time()
+    finally:
+        hooks.observers.remove(watch_publish)
+        time.sleep(1.0)
+        stop.set()
+    collected = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    reads = Reads(
+        samples=[sample for samples, _ in collected for sample in samples],
+        errors=[error for _, errors in collected for error in errors],
+        run_window=(run_started, run_ended),
+        publish_window=(publish_window[0], publish_window[1]),
+    )
+    return reads, Figures.of("daily run under reads", meter)
+
+
+# -- printing ------------------------------------------------------------------------------------------
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:,.0f} MB"
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def stage_table(figures: list[Figures]) -> list[str]:
+    """Stages as rows, one pair of columns (seconds, peak memory) per run."""
+    names = [name for name in STAGES if any(name in f.stages for f in figures)]
+    lines = ["  " + "stage".ljust(18) + "".join(f.title[:24].rjust(26) for f in figures)]
+    for name in [*names, "total"]:
+        cells = []
+        for f in figures:
+            seconds, peak = (f.seconds, f.peak) if name == "total" else f.stages.get(name, (None, None))
+            cells.append("-".rjust(26) if seconds is None else f"{seconds:9.1f} s {_mb(peak):>12}".rjust(26))
+        lines.append("  " + name.ljust(18) + "".join(cells))
+    return lines
+
+
+def machine_load() -> str:
+    import psutil
+
+    one, five, _ = os.getloadavg()
+    return (
+        f"{os.cpu_count()} cores, {psutil.virtual_memory().total / GIB:.0f} GiB; "
+        f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
+    )
+
+
+def print_backfill(figures: Figures, papers: int, days: int) -> None:
+    print(f"\nbackfill: {papers:,} papers over {days} days, empty warehouse to published marts")
+    print("\n".join(stage_table([figures])))
+    minutes = figures.seconds / 60
+    print(
+        f"  => {minutes:.1f} min (target < {TARGETS['backfill_seconds'] / 60:.0f} min), "
+        f"peak {figures.peak / GIB:.2f} GiB (target < {TARGETS['backfill_peak_gib']} GiB), "
+        f"{papers / figures.seconds:,.0f} papers/s"
+    )
+
+
+def print_daily(big: Figures, empty: Figures, rebuild: Figures, papers: int, warehouse: int) -> None:
+    print(f"\ndaily increment: {papers:,} new papers, end to end")
+    print(f"  into the {warehouse:,}-paper warehouse, beside the same day into an empty one")
+    print("\n".join(stage_table([big, empty])))
+    print(
+        f"  => {big.seconds:.1f} s (target < {TARGETS['daily_seconds']} s), "
+        f"{big.seconds / empty.seconds:.2f}x the empty-warehouse run (target < 2x)"
+    )
+    built, rebuilt = big.stages.get("build", (0.0, 0))[0], rebuild.seconds
+    print(
+        f"  dbt build of the increment: {built:.1f} s; full rebuild of the marts on the big warehouse "
+        f"(dbt build --full-refresh): {rebuilt:.1f} s, peak {_mb(rebuild.peak)}"
+    )
+
+
+def print_reads(reads: Reads, readers: int) -> None:
+    phases = ("idle", "run, other stages", "publishing")
+    print(f"\nreads: {readers} reader processes, each: connect read-only, run every query, close; repeat")
+    print("  " + "query".ljust(24) + "".join(f"{p} p50 / p95 (n)".rjust(30) for p in phases))
+    by = defaultdict(list)
+    for started, name, seconds in reads.samples:
+        by[(name, reads.phase(started))].append(seconds * 1000)
+    worst = 0.0
+    for name in ["connect", *READ_QUERIES]:
+        cells = []
+        for phase in phases:
+            values = by.get((name, phase))
+            if not values:
+                cells.append("-".rjust(30))
+                continue
+            p50, p95 = _percentile(values, 0.5), _percentile(values, 0.95)
+            if phase == "publishing":
+                worst = max(worst, p95)
+            cells.append(f"{p50:.1f} / {p95:.1f} ms ({len(values)})".rjust(30))
+        print("  " + name.ljust(24) + "".join(cells))
+    publishing = reads.publish_window[1] - reads.publish_window[0]
+    print(
+        f"  => worst p95 while publishing: {worst:.1f} ms (target < {TARGETS['read_p95_ms']} ms); "
+        f"publish took {publishing:.1f} s; reader errors: {len(reads.errors)}"
+        + (f" (first: {reads.errors[0]})" if reads.errors else "")
+    )
+
+
+# -- the command ---------------------------------------------------------------------------------------
+
+
+def warehouse_papers(settings) -> int:
+    import duckdb
+
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+        return con.execute("select count(*) from raw.papers").fetchone()[0]
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    if args.papers % args.per_day:
+        raise ValueError(f"--papers {args.papers} is not a whole number of days of {args.per_day}")
+    root = args.home or Path(tempfile.mkdtemp(prefix="paperpulse-bench-"))
+    big = bench_settings(root / "big", args.per_day)
+    empty = bench_settings(root / "empty", args.per_day)
+    days = days_from(FIRST_DAY, args.papers // args.per_day)
+    increment_day, reads_day = days[-1] + timedelta(days=1), days[-1] + timedelta(days=2)
+    print(f"paperpulse bench in {root}")
+    print(f"machine: {machine_load()}")
+    try:
+        filled = backfill(big, days)
+        print_backfill(filled, args.papers, len(days))
+        papers_before = warehouse_papers(big)
+        into_big = daily_run(big, increment_day, "into the big warehouse")
+        into_empty = daily_run(empty, increment_day, "into an empty warehouse")
+        rebuild = full_rebuild(big)
+        print_daily(into_big, into_empty, rebuild, args.per_day, papers_before)
+        reads, _ = reads_during_run(big, reads_day, args.readers, args.reads_idle)
+        print_reads(reads, args.readers)
+        print(f"\nmachine after: {machine_load()}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
