@@ -29,6 +29,7 @@ from expectations import suites
 from expectations.gate import check
 from extract import extractor as extractor_module
 from paperpulse.config import Settings
+from paperpulse.hooks import crash_point
 
 INPUT, MENTIONS, RESULTS, DONE = "input", "mentions", "results", "done"
 
@@ -111,8 +112,11 @@ def plan(con: duckdb.DuckDBPyConnection, settings: Settings, version: str | None
         """,
         {"version": version},
     )
-    digest = hashlib.sha1(version.encode())
+    # the same papers, extractor and batch size: the same plan (and the same batch files)
+    digest = hashlib.sha1(f"{version}|{settings.extract_batch_size}".encode())
     root = settings.staging_dir / "extract"
+    for stale in root.glob(".planning-*"):  # planning that died part-way
+        shutil.rmtree(stale, ignore_errors=True)
     scratch = root / f".planning-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
     scratch.mkdir(parents=True)
     batches, papers = [], 0
@@ -130,6 +134,11 @@ def plan(con: duckdb.DuckDBPyConnection, settings: Settings, version: str | None
             scratch.rename(folder)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    # Any other plan is stale: a run died after loading it, or before finishing one that this plan
+    # now covers. Planning runs in the single build task, so none of their batches is still running.
+    for stale in root.glob("plan-*"):
+        if stale != folder:
+            shutil.rmtree(stale, ignore_errors=True)
     return Plan(folder=folder, batches=[folder / name for name in batches], papers=papers)
 
 
@@ -245,6 +254,7 @@ def run_batch(input_file: Path, extractor=None) -> BatchReport:
     )
     _write_parquet(mentions, _batch_file(input_file, MENTIONS), MENTIONS_SCHEMA)
     _write_parquet(results, _batch_file(input_file, RESULTS), RESULTS_SCHEMA)
+    crash_point("extract-batch-written")
     _write_parquet(done, done_file)  # last: its presence means the batch is complete
     return BatchReport(len(papers), len(mentions), len(results), False)
 
@@ -308,9 +318,11 @@ def load(con: duckdb.DuckDBPyConnection, plan_folder: Path) -> LoadReport:
             """
         ).fetchone()[0]
         con.execute("drop table extracted")
+        crash_point("extract-load-uncommitted")
         con.commit()
     except BaseException:
         con.rollback()
         raise
+    crash_point("extract-load-committed")
     shutil.rmtree(plan_folder)
     return LoadReport(papers=papers, mentions=mentions, results=results)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from extract.records import content_hash, invalid_reason, title_key
 from extract.sources import Rejected
+from paperpulse.hooks import crash_point
 
 SCHEMA = """
 create schema if not exists raw;
@@ -230,6 +231,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
             """,
             {"now": now},
         )
+        crash_point("ingest-uncommitted")
         con.commit()
     except BaseException:
         con.rollback()
