@@ -186,13 +186,13 @@ READ_QUERIES = {
         select period_start, paper_count, share from topic_trends
         where period = 'week' and topic_id = 'llm' order by period_start desc limit 104""",
     "rising entities": """
-        with recent as (select max(first_listed_date) as last from fct_mentions)
+        with latest as (select max(first_listed_date) as last_day from fct_mentions)
         select canonical, entity_type,
-               count(*) filter (where first_listed_date > last - 28) as recent,
-               count(*) filter (where first_listed_date <= last - 28) as before
-        from fct_mentions, recent
-        where first_listed_date > last - 56
-        group by all order by recent - before desc limit 20""",
+               count(*) filter (where first_listed_date > last_day - 28) as recent,
+               count(*) filter (where first_listed_date <= last_day - 28) as earlier
+        from fct_mentions, latest
+        where first_listed_date > last_day - 56
+        group by all order by recent - earlier desc limit 20""",
     "new today": """
         select paper_id, title, topics from dim_papers
         where first_listed_date = (select max(first_listed_date) from dim_papers)
@@ -364,7 +364,7 @@ def print_reads(reads: Reads, readers: int) -> None:
     print(
         f"  => worst p95 while publishing: {worst:.1f} ms (target < {TARGETS['read_p95_ms']} ms); "
         f"publish took {publishing:.1f} s; reader errors: {len(reads.errors)}"
-        + (f" (first: {reads.errors[0]})" if reads.errors else "")
+        + (f" (first: {reads.errors[0].splitlines()[0]})" if reads.errors else "")
     )
 
 

@@ -81,4 +81,4 @@ def test_parsed_lines_load_with_the_bad_one_quarantined(tmp_path):
     assert len(rejected) == synthetic.BAD_LINES_PER_DAY
     assert {p["source"] for p in papers} == {"synthetic"}
     batch = raw.prepare_batch("synthetic", day.isoformat(), [(payload.name, item) for item in items])
-    assert len(batch.papers) == 50 and len(batch.quarantine) == 1
+    assert len(batch.papers) == 50 + 1 and len(batch.quarantine) == 1  # 50 new, 1 revised

@@ -134,7 +134,7 @@ def lines(day: date, settings: Settings) -> Iterator[dict]:
     rng = random.Random(f"{settings.synthetic_seed}:{day.isoformat()}:listing")
     for index in range(per_day):
         yield {**paper(day, index, settings), "listed_date": day.isoformat()}
-    revisions = per_day * REVISIONS_PER_THOUSAND // 1000 if day.day > 1 else 0
+    revisions = -(-per_day * REVISIONS_PER_THOUSAND // 1000) if day.day > 1 else 0  # rounded up
     for _ in range(revisions):
         earlier = day.replace(day=rng.randrange(1, day.day))
         revised = paper(earlier, rng.randrange(per_day), settings, version=2)
