@@ -206,13 +206,13 @@ def start_postgres(services: Services, database: str = "airflow") -> str:
         stop_signal=signal.SIGINT,  # fast shutdown: no waiting for clients to disconnect
     )
 
-    def create_database() -> bool:
-        with psycopg2.connect(host="127.0.0.1", port=port, user=superuser, dbname="postgres") as con:
-            con.autocommit = True
-            con.cursor().execute(f"create database {database}")
-        return True
-
-    wait_until(create_database, 60, "postgres")
+    connect = lambda: psycopg2.connect(host="127.0.0.1", port=port, user=superuser, dbname="postgres")  # noqa: E731
+    con = wait_until(connect, 60, "postgres accepting connections")
+    try:
+        con.autocommit = True  # CREATE DATABASE refuses to run in a transaction
+        con.cursor().execute(f"create database {database}")
+    finally:
+        con.close()
     return f"postgresql+psycopg2://{superuser}@127.0.0.1:{port}/{database}"
 
 
