@@ -220,6 +220,8 @@ def start_redis(services: Services, data_dir: Path) -> str:
     """A private Redis server on a free port, persisting nothing; returns its URL."""
     import redis
 
+    if shutil.which("redis-server") is None:
+        raise RuntimeError("Redis server not installed (apt-get install redis-server)")
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     services.start(
