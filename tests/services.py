@@ -127,6 +127,7 @@ class Services:
         env: dict[str, str] | None = None,
         user: str | None = None,
         stop_signal: int = signal.SIGTERM,
+        cwd: Path = REPO,
     ) -> Service:
         log = self.log_dir / f"{name}.log"
         with log.open("ab") as out:
@@ -138,7 +139,7 @@ class Services:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 user=user,
-                cwd=REPO,
+                cwd=cwd,
             )
         service = Service(name, process, log, stop_signal)
         self.started.append(service)
@@ -192,6 +193,7 @@ def start_postgres(services: Services, database: str = "airflow") -> str:
         check=True,
         capture_output=True,
         user=run_as,
+        cwd=root,
     )
     services.start(
         "postgres",
@@ -204,6 +206,7 @@ def start_postgres(services: Services, database: str = "airflow") -> str:
         ],
         user=run_as,
         stop_signal=signal.SIGINT,  # fast shutdown: no waiting for clients to disconnect
+        cwd=root,
     )
 
     connect = lambda: psycopg2.connect(host="127.0.0.1", port=port, user=superuser, dbname="postgres")  # noqa: E731

@@ -30,6 +30,7 @@ def local_airflow(tmp_path):
 
 def test_scheduler_runs_the_daily_dag_and_publishes(local_airflow, tmp_path):
     airflow = local_airflow
+    assert airflow.api("GET", "pools/paperpulse_build")["slots"] == 1
     airflow.wait_for_dag()
     airflow.cli("dags", "unpause", DAG_ID)
     airflow.cli("dags", "trigger", DAG_ID, "--run-id", RUN_ID)
