@@ -7,7 +7,7 @@ Every task that opens the DuckDB build file runs in the one-slot pool `paperpuls
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
@@ -35,11 +35,14 @@ def _settings():
 )
 def paperpulse_daily():
     @task(pool=BUILD_POOL, outlets=[LANDED_PAPERS])
-    def ingest(params=None, data_interval_start=None) -> dict:
+    def ingest(params=None, data_interval_start=None, dag_run=None) -> dict:
         from paperpulse import pipeline
 
         source = params["source"]
-        day = pipeline.interval_day(_settings(), source, data_interval_start.date())
+        # A run triggered without a logical date (Airflow 3's default for manual runs) has no data
+        # interval: it covers the day a scheduled run starting then would, the day before.
+        scheduled_day = (data_interval_start or dag_run.run_after - timedelta(days=1)).date()
+        day = pipeline.interval_day(_settings(), source, scheduled_day)
         report = pipeline.ingest(_settings(), source, day)
         return {"source": source, "day": day.isoformat(), **vars(report.load)}
 
