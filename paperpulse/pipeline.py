@@ -107,13 +107,15 @@ def plan_extraction(settings: Settings) -> batches.Plan:
 
 
 @stage("extract-batches")
-def extract_batches(settings: Settings, plan: batches.Plan) -> list[batches.BatchReport]:
+def extract_batches(plan: batches.Plan, workers: int = 1) -> list[batches.BatchReport]:
+    """Run the plan's batches, in `workers` processes (settings.extract_workers in a run)."""
+
     def progress(items):
         return tqdm(
             items, total=len(plan.batches), desc="extracting", unit="batch", disable=not sys.stderr.isatty()
         )
 
-    return batches.run_batches(plan.batches, settings.extract_workers, progress)
+    return batches.run_batches(plan.batches, workers, progress)
 
 
 @stage("extract-load")
@@ -126,7 +128,7 @@ def load_extractions(settings: Settings, plan: batches.Plan) -> batches.LoadRepo
 
 def extract(settings: Settings) -> ExtractReport:
     plan = plan_extraction(settings)
-    extract_batches(settings, plan)
+    extract_batches(plan, settings.extract_workers)
     return ExtractReport(plan.papers, len(plan.batches), load_extractions(settings, plan))
 
 
