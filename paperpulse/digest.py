@@ -203,13 +203,13 @@ def _top_papers_by_topic(con: duckdb.DuckDBPyConnection, day: date) -> list[tupl
     return list(groups.items())
 
 
-def _md(text: str) -> str:
+def markdown_text(text: str) -> str:
     """Text that Markdown shows as written."""
     return re.sub(r"([`*_\[\]<>#|])", r"\\\1", text)
 
 
 def _md_link(title: str, url: str | None) -> str:
-    return f"[{_md(title)}]({url})" if url else _md(title)
+    return f"[{markdown_text(title)}]({url})" if url else markdown_text(title)
 
 
 def render_markdown(digest: Digest) -> str:
@@ -225,7 +225,7 @@ def render_markdown(digest: Digest) -> str:
     ]
     for heading, papers in digest.top_papers:
         if heading:
-            lines += [f"### {_md(heading)}", ""]
+            lines += [f"### {markdown_text(heading)}", ""]
         lines += [f"- {_md_link(p.title, p.url)}" + (f" ({p.note})" if p.note else "") for p in papers]
         lines.append("")
     lines += [
@@ -234,16 +234,20 @@ def render_markdown(digest: Digest) -> str:
         "| topic | papers, last 7 days | papers, 28 days before | growth | trend |",
     ]
     lines.append("|---|---:|---:|---:|---|")
-    lines += [f"| {_md(label)} | {r} | {b} | {g:.1f} | {t} |" for label, r, b, g, t in digest.rising_topics]
+    lines += [
+        f"| {markdown_text(label)} | {r} | {b} | {g:.1f} | {t} |"
+        for label, r, b, g, t in digest.rising_topics
+    ]
     lines += ["", "## Emerging phrases (not in the taxonomy yet)", ""]
     lines += [
-        f"- {_md(phrase)}: {r} papers (28 days before: {b})" for phrase, r, b in digest.emerging_phrases
+        f"- {markdown_text(phrase)}: {r} papers (28 days before: {b})"
+        for phrase, r, b in digest.emerging_phrases
     ]
     if not digest.emerging_phrases:
         lines.append("- none today")
     lines += ["", "## New benchmark claims", ""]
     for claim, evidence, title, url in digest.claims:
-        lines += [f"- **{_md(claim)}**, {_md_link(title, url)}", f"  > {_md(evidence)}"]
+        lines += [f"- **{markdown_text(claim)}**, {_md_link(title, url)}", f"  > {markdown_text(evidence)}"]
     if not digest.claims:
         lines.append("- none today")
     return "\n".join(lines).rstrip() + "\n"
