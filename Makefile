@@ -51,4 +51,5 @@ docs: install
 PORT ?= 8501
 dashboard: install
 	$(BIN)/python -m streamlit run paperpulse/dashboard.py --server.address localhost --server.port $(PORT) \
-		--server.headless true --browser.gatherUsageStats false --server.fileWatcherType none
+		--server.headless true --browser.gatherUsageStats false --server.fileWatcherType none \
+		--client.toolbarMode viewer

@@ -58,7 +58,8 @@ QUERIES = {
         select * from model_dataset_pairs order by paper_count desc, claim_count desc, model, dataset""",
     "leaderboards": "select * from leaderboards order by dataset, metric, unit, rank, model",
     "leaderboard_improvements": "select * from leaderboard_improvements order by dataset, metric, value desc",
-    "whats_new": "select * from whats_new order by item_type, name",
+    # claims that name a model first: those are the ones a reader can place
+    "whats_new": "select * from whats_new order by item_type, name like '(no model)%', name",
 }
 
 
@@ -181,7 +182,8 @@ def leaderboards(snapshot: Snapshot) -> None:
     names = boards.apply(
         lambda r: f"{r['dataset']} · {r['metric']}" + (f" ({r['unit']})" if r["unit"] else ""), axis=1
     )
-    choice = st.selectbox("Board", sorted(names.unique()), key="board")
+    biggest_first = names.value_counts().sort_index().sort_values(ascending=False, kind="stable").index
+    choice = st.selectbox("Board (most models first)", list(biggest_first), key="board")
     board = boards[names == choice]
     direction = board["direction"].iloc[0]
     left, right = st.columns([3, 2])
