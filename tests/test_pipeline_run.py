@@ -5,7 +5,7 @@ import re
 import duckdb
 
 from paperpulse.config import MARTS
-from tests.conftest import MART_TABLES, RAW_TABLES, REPO, run_cli, sha256, table_counts
+from tests.conftest import MART_TABLES, RAW_TABLES, REPO, copy_home, run_cli, sha256, table_counts
 
 
 def test_a_run_loads_extracts_builds_gates_and_publishes_every_mart(first_run):
@@ -64,3 +64,13 @@ def test_every_readme_example_query_runs_on_the_bundled_page(published_home):
     with duckdb.connect(str(published_home / "serving.duckdb"), read_only=True) as con:
         for sql in queries:
             assert con.execute(sql).fetchall(), sql
+
+
+def test_docs_builds_the_dbt_docs_site_with_the_exposures(published_home, tmp_path):
+    home = copy_home(published_home, tmp_path / "warehouse")
+    printed = run_cli(home, "docs").stdout
+    site = home / "dbt" / "docs" / "static_index.html"
+    assert str(site) in printed
+    page = site.read_text()
+    for name in ("trending_topics", "whats_new", "paperpulse_dashboard", "paperpulse_daily_digest"):
+        assert name in page, name
