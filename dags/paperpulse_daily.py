@@ -94,9 +94,17 @@ def paperpulse_daily():
         report = publisher.publish(_settings(), run_id)
         return {"published": report.published, "serving_db": str(report.serving_db), **report.row_counts}
 
+    # reads only the published serving file, so it needs no slot in the build pool
+    @task
+    def send_digest(_published: dict) -> dict:
+        from paperpulse import digest
+
+        report = digest.deliver(_settings())
+        return {"day": str(report.day), "emailed_to": list(report.emailed_to)} if report else {}
+
     batch_files = plan_extraction(ingest())
     loaded = load_extractions(batch_files, extract_batch.expand(input_file=batch_files))
-    publish(check_marts(build_marts(loaded)))
+    send_digest(publish(check_marts(build_marts(loaded))))
 
 
 paperpulse_daily()

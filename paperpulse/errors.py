@@ -11,3 +11,7 @@ class WarehouseBusy(RuntimeError):
 
 class BuildFailed(RuntimeError):
     """dbt could not build the marts or one of its data tests failed."""
+
+
+class DigestNotSent(RuntimeError):
+    """The digest was written, but the mail server did not take it (the marts are published)."""

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from expectations import suites
 from expectations.gate import GateReport, check
 from extract import batches, landing, raw, sources
+from paperpulse import digest as digests
 from paperpulse import publish as publisher
 from paperpulse.config import Settings
 from paperpulse.hooks import stage
@@ -48,6 +49,7 @@ class RunSummary:
     gates: list[str] = field(default_factory=list)  # the gates this run passed
     publish: publisher.PublishReport | None = None
     totals: dict[str, int] = field(default_factory=dict)
+    digest: digests.DigestReport | None = None
 
     @property
     def changed_anything(self) -> bool:
@@ -71,6 +73,9 @@ class RunSummary:
             f"  published: {publish.serving_db} and {publish.parquet_dir}/<mart>.parquet"
             + ("" if publish.published else " (unchanged, left as they were)"),
         ]
+        if self.digest:
+            emailed = f", emailed to {', '.join(self.digest.emailed_to)}" if self.digest.emailed_to else ""
+            lines.append(f"  digest:    {self.digest.markdown_path} and .html{emailed}")
         if not self.changed_anything:
             lines.append("  nothing changed: this interval was already loaded, extracted and published")
         return "\n".join(lines)
@@ -167,4 +172,5 @@ def run(settings: Settings, source: str = "trending_page", day: date | None = No
     ]
     summary = RunSummary(run_id, ingested, extracted, built, [*gates, marts_gate.gate], published)
     summary.totals = warehouse_totals(settings)
+    summary.digest = digests.deliver(settings)
     return summary

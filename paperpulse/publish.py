@@ -8,6 +8,7 @@ or this run's, all of them together, and never holds up the pipeline.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -20,7 +21,12 @@ from paperpulse.config import MARTS, Settings
 from paperpulse.hooks import crash_point, stage
 
 PUBLISH_INFO = "publish_info"
-FINGERPRINT_FILE = "_FINGERPRINT"  # in each Parquet folder: the fingerprint of the marts it holds
+PUBLISH_INFO_COMMENTS = {
+    "run_id": "The run that published these marts.",
+    "published_at": "When they were published (UTC).",
+    "fingerprint": "Content hash of every mart (publish.marts_fingerprint): equal fingerprints, equal marts.",
+    "row_counts": "JSON object: each mart's row count in this publication.",
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,26 @@ def marts_fingerprint(con: duckdb.DuckDBPyConnection, schema: str) -> tuple[str,
     return hashlib.sha256("|".join(digests).encode()).hexdigest()[:16], counts
 
 
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, source_schema: str, table: str) -> None:
+    """Carry the table's and its columns' comments (dbt's persisted docs) over to the copy:
+    `create table as` keeps names and types but drops comments."""
+    database, schema = source_schema.split(".")
+    where = "database_name = ? and schema_name = ? and table_name = ? and comment is not null"
+    for (comment,) in con.execute(
+        f"select comment from duckdb_tables() where {where}", [database, schema, table]
+    ).fetchall():
+        con.execute(f"comment on table {table} is {_sql_literal(comment.strip())}")
+    columns = con.execute(
+        f"select column_name, comment from duckdb_columns() where {where}", [database, schema, table]
+    ).fetchall()
+    for column, comment in columns:
+        con.execute(f'comment on column {table}."{column}" is {_sql_literal(comment.strip())}')
+
+
 def published_fingerprint(serving_db: Path) -> str | None:
     if not serving_db.exists():
         return None
@@ -68,19 +94,23 @@ def _swap_symlink(link: Path, target_name: str) -> None:
 
 
 def parquet_fingerprint(parquet_dir: Path) -> str | None:
-    """The fingerprint of the marts the Parquet link points at (written beside them when published)."""
-    marker = parquet_dir / FINGERPRINT_FILE
-    return marker.read_text().strip() if marker.is_file() else None
+    """The fingerprint of the marts the Parquet link points at (from its publish_info copy)."""
+    info = parquet_dir / f"{PUBLISH_INFO}.parquet"
+    if not info.is_file():
+        return None
+    with duckdb.connect() as con:
+        return con.execute(f"select fingerprint from read_parquet('{info}')").fetchone()[0]
 
 
 def remove_stale_staging(settings: Settings) -> None:
-    """Remove what a publish that died part-way left: staged serving files and Parquet folders that
-    were never swapped in (never the folder the Parquet link points at)."""
-    current = settings.parquet_dir.resolve() if settings.parquet_dir.is_symlink() else None
+    """Remove what a publish that died part-way left: staged serving files, and Parquet folders
+    staged after the current one and never swapped in (older ones are the previous versions,
+    removed by the publish after the next)."""
     for path in settings.home.glob(".serving-*"):
         path.unlink(missing_ok=True)
+    current = settings.parquet_dir.resolve().name if settings.parquet_dir.is_symlink() else ""
     for path in settings.home.glob(".parquet-*"):
-        if path.resolve() != current:
+        if path.name > current:
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -90,7 +120,9 @@ def build_marts_fingerprint(settings: Settings) -> tuple[str, dict[str, int]]:
         return marts_fingerprint(con, "build.marts")
 
 
-def stage_marts(settings: Settings, run_id: str, fingerprint: str, stamp: str) -> tuple[Path, Path]:
+def stage_marts(
+    settings: Settings, run_id: str, fingerprint: str, counts: dict[str, int], stamp: str
+) -> tuple[Path, Path]:
     """Write the marts to a new serving file and a new Parquet folder, both flushed to disk, under
     names no reader looks at; returns them."""
     staged_db = settings.home / f".serving-{stamp}.duckdb"
@@ -99,16 +131,20 @@ def stage_marts(settings: Settings, run_id: str, fingerprint: str, stamp: str) -
         con.execute(f"attach '{settings.build_db}' as build (read_only)")
         for mart in MARTS:
             con.execute(f"create table {mart} as select * from build.marts.{mart}")
+            _copy_comments(con, "build.marts", mart)
         con.execute("detach build")
         con.execute(
-            f"create table {PUBLISH_INFO} as select ? as run_id, ? as published_at, ? as fingerprint",
-            [run_id, datetime.now(UTC).replace(tzinfo=None), fingerprint],
+            f"create table {PUBLISH_INFO} as select ? as run_id, ? as published_at, ? as fingerprint, "
+            "? as row_counts",
+            [run_id, datetime.now(UTC).replace(tzinfo=None), fingerprint, json.dumps(counts)],
         )
+        con.execute(f"comment on table {PUBLISH_INFO} is 'Which run published the marts in this file.'")
+        for column, comment in PUBLISH_INFO_COMMENTS.items():
+            con.execute(f"comment on column {PUBLISH_INFO}.{column} is {_sql_literal(comment)}")
         parquet_version.mkdir()
-        for mart in MARTS:
-            con.execute(f"copy {mart} to '{parquet_version / f'{mart}.parquet'}' (format parquet)")
+        for table in (*MARTS, PUBLISH_INFO):
+            con.execute(f"copy {table} to '{parquet_version / f'{table}.parquet'}' (format parquet)")
         con.execute("checkpoint")
-    (parquet_version / FINGERPRINT_FILE).write_text(fingerprint + "\n")
     for path in [staged_db, *parquet_version.iterdir(), parquet_version]:
         _fsync(path)
     return staged_db, parquet_version
@@ -125,8 +161,12 @@ def swap_in(settings: Settings, staged_db: Path, parquet_version: Path) -> None:
         shutil.rmtree(settings.parquet_dir)  # a folder left by hand; the link replaces it
     _swap_symlink(settings.parquet_dir, parquet_version.name)
     _fsync(settings.home)
-    if previous_parquet and previous_parquet != parquet_version.resolve():
-        shutil.rmtree(previous_parquet, ignore_errors=True)  # open readers keep their file handles
+    # The previous version stays one more run: a reader that resolved the link just before the swap is
+    # still opening its files. Older versions go (open readers keep their file handles).
+    keep = {parquet_version.resolve(), previous_parquet}
+    for version in settings.home.glob(".parquet-*"):
+        if version.is_dir() and version.resolve() not in keep:
+            shutil.rmtree(version, ignore_errors=True)
 
 
 @stage("publish")
@@ -142,10 +182,9 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
     published = (published_fingerprint(settings.serving_db), parquet_fingerprint(settings.parquet_dir))
     if published == (fingerprint, fingerprint):
         return PublishReport(False, settings.serving_db, settings.parquet_dir, fingerprint, counts)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     try:
-        staged_db, parquet_version = stage_marts(
-            settings, run_id, fingerprint, datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        )
+        staged_db, parquet_version = stage_marts(settings, run_id, fingerprint, counts, stamp)
     except BaseException:
         remove_stale_staging(settings)
         raise

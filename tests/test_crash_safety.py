@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from paperpulse.config import MARTS
-from paperpulse.publish import FINGERPRINT_FILE, PUBLISH_INFO, marts_fingerprint
+from paperpulse.publish import PUBLISH_INFO, marts_fingerprint, parquet_fingerprint
 from tests.conftest import MART_TABLES, PAPERPULSE, RAW_TABLES, REPO, copy_home, sha256
 
 pytestmark = pytest.mark.slow
@@ -119,7 +119,7 @@ def published_version(home: Path) -> tuple[str, str]:
         recorded = con.execute(f"select fingerprint from {PUBLISH_INFO}").fetchone()[0]
         assert marts_fingerprint(con, "main")[0] == recorded, "a torn serving file"
     parquet = home / "parquet"
-    parquet_recorded = (parquet / FINGERPRINT_FILE).read_text().strip()
+    parquet_recorded = parquet_fingerprint(parquet)
     with duckdb.connect() as con:
         for mart in MARTS:
             con.execute(f"create view {mart} as select * from read_parquet('{parquet / f'{mart}.parquet'}')")
@@ -130,7 +130,9 @@ def published_version(home: Path) -> tuple[str, str]:
 def leftovers(home: Path) -> list[str]:
     """Files a run leaves only when it dies: staged publishes, plans, temporary files, WALs."""
     found = [p.name for p in home.iterdir() if p.name.startswith((".serving-", ".parquet.tmp"))]
-    found += [p.name for p in home.glob(".parquet-*") if p.resolve() != (home / "parquet").resolve()]
+    versions, current = sorted(p.name for p in home.glob(".parquet-*")), (home / "parquet").resolve().name
+    found += [v for v in versions if v > current]  # staged, never swapped in
+    found += [v for v in versions if v < current][:-1]  # older than the one previous version kept
     found += [str(p.relative_to(home)) for p in (home / "staging").rglob("*") if p.is_file()]
     found += [str(p.relative_to(home)) for p in home.rglob("*.tmp")]
     found += [p.name for p in home.glob("*.wal")]

@@ -10,7 +10,9 @@ listings as (
         paper_id,
         list_sort(list(distinct source)) as sources,
         count(*) as listing_count,
-        max(listed_date) as last_listed_date
+        max(listed_date) as last_listed_date,
+        -- sources that count votes (Hugging Face daily papers) put them in the listing's extra
+        max(try_cast(json_extract_string(extra, '$.upvotes') as bigint)) as upvotes
     from {{ ref('stg_raw__paper_listings') }}
     group by all
 
@@ -60,6 +62,7 @@ final as (
         coalesce(listings.last_listed_date, papers.first_listed_date) as last_listed_date,
         coalesce(listings.sources, cast([] as varchar[])) as sources,
         coalesce(listings.listing_count, 0) as listing_count,
+        listings.upvotes,
         coalesce(topics.topics, cast([] as varchar[])) as topics,
         len(coalesce(topics.topics, cast([] as varchar[]))) as topic_count,
         coalesce(mentions.mention_count, 0) as mention_count,
