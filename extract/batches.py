@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from expectations import suites
 from expectations.gate import check
 from extract import extractor as extractor_module
+from extract import raw
 from paperpulse.config import Settings
 from paperpulse.hooks import crash_point
 
@@ -317,6 +318,7 @@ def load(con: duckdb.DuckDBPyConnection, plan_folder: Path) -> LoadReport:
             from extracted
             """
         ).fetchone()[0]
+        raw.mark_changed(con, "select paper_id from extracted", datetime.now(UTC).replace(tzinfo=None))
         con.execute("drop table extracted")
         crash_point("extract-load-uncommitted")
         con.commit()

@@ -72,6 +72,20 @@ create table if not exists raw.results (
     evidence varchar not null,
     extractor_version varchar not null
 );
+-- Papers changed since the marts were last published, written in the transaction that changes the
+-- paper: dbt's incremental models rebuild them, `built` says a build since included the change, and
+-- publish removes the built ones once their marts are published.
+create table if not exists raw.changed_papers (
+    paper_id varchar primary key,
+    changed_at timestamp not null,
+    built boolean not null
+);
+-- What the marts were last built from: the dbt project's fingerprint, and the lineage (a new one at each
+-- full rebuild) that says whether the published marts differ from the built ones only in changed papers.
+create table if not exists raw.build_state (
+    name varchar primary key,
+    value varchar not null
+);
 create table if not exists raw.extractions (
     paper_id varchar primary key,
     content_hash varchar not null,
@@ -96,6 +110,17 @@ PAPER_COLUMNS = [
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
+
+
+def mark_changed(con: duckdb.DuckDBPyConnection, paper_ids: str, now: datetime) -> None:
+    """Record the papers `paper_ids` (a query) as changed, inside the caller's transaction."""
+    con.execute(
+        f"""
+        insert into raw.changed_papers select paper_id, $now, false from ({paper_ids})
+        on conflict (paper_id) do update set changed_at = excluded.changed_at, built = false
+        """,
+        {"now": now},
+    )
 
 
 @dataclass
@@ -231,6 +256,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
             """,
             {"now": now},
         )
+        mark_changed(con, "select paper_id from incoming_papers", now)
         crash_point("ingest-uncommitted")
         con.commit()
     except BaseException:

@@ -3,6 +3,14 @@
 Dashboards open `serving.duckdb` read-only, or the Parquet copies under `parquet/`. Both are
 replaced by a rename, never written in place, so a reader sees either the previous run's marts
 or this run's, all of them together, and never holds up the pipeline.
+
+Publishing costs what changed, not the warehouse: each mart's rows and content hash (an
+order-independent sum of row hashes) are recorded with it. A mart whose hash did not change is
+carried over as it is (the new serving file starts as a copy of the published one; Parquet files are
+hard-linked). A paper mart (config.PAPER_MARTS) whose hash changes exactly by the papers the pipeline
+changed (raw.changed_papers) gets only those papers' rows replaced, and only their months' Parquet
+files rewritten. Any other mart, and any mart whose hash says something else changed (a hand edit,
+a full rebuild), is copied whole. So the published marts always equal the built ones, hash for hash.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from paperpulse.config import MARTS, Settings
+from paperpulse.config import MARTS, PAPER_MARTS, Settings
 from paperpulse.hooks import crash_point, stage
 
 PUBLISH_INFO = "publish_info"
@@ -26,7 +34,12 @@ PUBLISH_INFO_COMMENTS = {
     "published_at": "When they were published (UTC).",
     "fingerprint": "Content hash of every mart (publish.marts_fingerprint): equal fingerprints, equal marts.",
     "row_counts": "JSON object: each mart's row count in this publication.",
+    "row_hashes": "JSON object: each mart's content hash (the sum of its row hashes), as text.",
 }
+KEEP, DELTA, REPLACE = "keep", "delta", "replace"  # how a mart is published
+
+# (rows, sum of row hashes) per mart
+Hashes = dict[str, tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,7 @@ class PublishReport:
     parquet_dir: Path
     fingerprint: str
     row_counts: dict[str, int]
+    how: dict[str, str] | None = None  # mart -> keep, delta or replace
 
 
 def _fsync(path: Path) -> None:
@@ -46,16 +60,26 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def marts_fingerprint(con: duckdb.DuckDBPyConnection, schema: str) -> tuple[str, dict[str, int]]:
-    """Row counts and an order-independent content hash of every mart in `schema`."""
-    counts, digests = {}, []
+def mart_hashes(con: duckdb.DuckDBPyConnection, schema: str, where: str = "") -> Hashes:
+    """Rows and content hash of every mart in `schema` (of the rows `where` keeps)."""
+    hashes = {}
     for mart in MARTS:
         rows, digest = con.execute(
-            f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {schema}.{mart} t"
+            f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {schema}.{mart} t {where}"
         ).fetchone()
-        counts[mart] = rows
-        digests.append(f"{mart}:{rows}:{digest}")
-    return hashlib.sha256("|".join(digests).encode()).hexdigest()[:16], counts
+        hashes[mart] = (rows, int(digest))
+    return hashes
+
+
+def fingerprint_of(hashes: Hashes) -> str:
+    digests = [f"{mart}:{rows}:{digest}" for mart, (rows, digest) in hashes.items()]
+    return hashlib.sha256("|".join(digests).encode()).hexdigest()[:16]
+
+
+def marts_fingerprint(con: duckdb.DuckDBPyConnection, schema: str) -> tuple[str, dict[str, int]]:
+    """Row counts and an order-independent content hash of every mart in `schema`."""
+    hashes = mart_hashes(con, schema)
+    return fingerprint_of(hashes), {mart: rows for mart, (rows, _) in hashes.items()}
 
 
 def _sql_literal(text: str) -> str:
@@ -78,11 +102,30 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, source_schema: str, table: st
         con.execute(f'comment on column {table}."{column}" is {_sql_literal(comment.strip())}')
 
 
+@dataclass(frozen=True)
+class Published:
+    fingerprint: str
+    hashes: Hashes  # empty for a file published before hashes were recorded
+    parquet_matches: bool  # the Parquet folder holds the same version as the serving file
+
+
 def published_fingerprint(serving_db: Path) -> str | None:
     if not serving_db.exists():
         return None
     with duckdb.connect(str(serving_db), read_only=True) as con:
         return con.execute(f"select fingerprint from {PUBLISH_INFO}").fetchone()[0]
+
+
+def read_published(settings: Settings) -> Published | None:
+    if not settings.serving_db.exists():
+        return None
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        info = con.execute(f"select * from {PUBLISH_INFO}").fetchdf().iloc[0]
+    recorded = json.loads(info["row_hashes"]) if "row_hashes" in info else {}
+    counts = json.loads(info["row_counts"]) if "row_counts" in info else {}
+    hashes = {mart: (counts[mart], int(digest)) for mart, digest in recorded.items() if mart in counts}
+    fingerprint = info["fingerprint"]
+    return Published(fingerprint, hashes, parquet_fingerprint(settings.parquet_dir) == fingerprint)
 
 
 def _swap_symlink(link: Path, target_name: str) -> None:
@@ -114,40 +157,130 @@ def remove_stale_staging(settings: Settings) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def build_marts_fingerprint(settings: Settings) -> tuple[str, dict[str, int]]:
-    with duckdb.connect() as con:
-        con.execute(f"attach '{settings.build_db}' as build (read_only)")
-        return marts_fingerprint(con, "build.marts")
+CHANGED = "select paper_id from build.raw.changed_papers"
 
 
-def stage_marts(
-    settings: Settings, run_id: str, fingerprint: str, counts: dict[str, int], stamp: str
-) -> tuple[Path, Path]:
-    """Write the marts to a new serving file and a new Parquet folder, both flushed to disk, under
-    names no reader looks at; returns them."""
-    staged_db = settings.home / f".serving-{stamp}.duckdb"
-    parquet_version = settings.home / f".parquet-{stamp}"
+def plan(con: duckdb.DuckDBPyConnection, built: Hashes, published: Published | None) -> dict[str, str]:
+    """How to publish each mart; `con` has the build file attached as `build`, the serving file as
+    `serving`. A paper mart is published as a delta only when replacing its changed papers' rows
+    gives exactly the built mart's hash."""
+    if published is None:
+        return dict.fromkeys(MARTS, REPLACE)
+    how = {}
+    for mart in MARTS:
+        if built[mart] == published.hashes.get(mart):
+            how[mart] = KEEP
+        elif mart in PAPER_MARTS and mart in published.hashes:
+            where = f"where paper_id in ({CHANGED})"
+            old = mart_hashes_of(con, f"serving.main.{mart}", where)
+            new = mart_hashes_of(con, f"build.marts.{mart}", where)
+            rows, digest = published.hashes[mart]
+            expected = (rows - old[0] + new[0], digest - old[1] + new[1])
+            how[mart] = DELTA if expected == built[mart] else REPLACE
+        else:
+            how[mart] = REPLACE
+    return how
+
+
+def mart_hashes_of(con: duckdb.DuckDBPyConnection, table: str, where: str) -> tuple[int, int]:
+    rows, digest = con.execute(
+        f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {table} t {where}"
+    ).fetchone()
+    return rows, int(digest)
+
+
+def stage_serving(settings: Settings, staged_db: Path, how: dict[str, str], info: list) -> None:
+    """The new serving file: a copy of the published one with the marts that changed replaced (whole
+    or their changed papers), or all of them written afresh."""
+    if any(h != REPLACE for h in how.values()):
+        shutil.copyfile(settings.serving_db, staged_db)
     with duckdb.connect(str(staged_db)) as con:
         con.execute(f"attach '{settings.build_db}' as build (read_only)")
-        for mart in MARTS:
-            con.execute(f"create table {mart} as select * from build.marts.{mart}")
-            _copy_comments(con, "build.marts", mart)
+        for mart, method in how.items():
+            if method == DELTA:
+                con.execute(f"delete from {mart} where paper_id in ({CHANGED})")
+                con.execute(
+                    f"insert into {mart} select * from build.marts.{mart} where paper_id in ({CHANGED})"
+                )
+            elif method == REPLACE:
+                con.execute(f"create or replace table {mart} as select * from build.marts.{mart}")
+                _copy_comments(con, "build.marts", mart)
         con.execute("detach build")
         con.execute(
-            f"create table {PUBLISH_INFO} as select ? as run_id, ? as published_at, ? as fingerprint, "
-            "? as row_counts",
-            [run_id, datetime.now(UTC).replace(tzinfo=None), fingerprint, json.dumps(counts)],
+            f"create or replace table {PUBLISH_INFO} as select ? as run_id, ? as published_at, "
+            "? as fingerprint, ? as row_counts, ? as row_hashes",
+            info,
         )
         con.execute(f"comment on table {PUBLISH_INFO} is 'Which run published the marts in this file.'")
         for column, comment in PUBLISH_INFO_COMMENTS.items():
             con.execute(f"comment on column {PUBLISH_INFO}.{column} is {_sql_literal(comment)}")
-        parquet_version.mkdir()
-        for table in (*MARTS, PUBLISH_INFO):
-            con.execute(f"copy {table} to '{parquet_version / f'{table}.parquet'}' (format parquet)")
         con.execute("checkpoint")
-    for path in [staged_db, *parquet_version.iterdir(), parquet_version]:
+
+
+def _months(con: duckdb.DuckDBPyConnection, table: str, where: str = "") -> set[str]:
+    """The months of first listing (YYYY-MM) of the table's rows: a paper mart's Parquet files."""
+    return {
+        month
+        for (month,) in con.execute(
+            f"select distinct strftime(first_listed_date, '%Y-%m') from {table} {where}"
+        ).fetchall()
+    }
+
+
+def changed_months(con: duckdb.DuckDBPyConnection, how: dict[str, str]) -> dict[str, set[str]]:
+    """For each paper mart published as a delta: the months its changed papers were in or are now in."""
+    where = f"where paper_id in ({CHANGED})"
+    return {
+        mart: _months(con, f"serving.main.{mart}", where) | _months(con, f"build.marts.{mart}", where)
+        for mart in PAPER_MARTS
+        if how.get(mart) == DELTA
+    }
+
+
+def _write_month(con: duckdb.DuckDBPyConnection, mart: str, month: str, folder: Path) -> None:
+    start = f"date '{month}-01'"
+    con.execute(
+        f"copy (select * from {mart} where first_listed_date >= {start} "
+        f"and first_listed_date < {start} + interval 1 month) to '{folder / f'{month}.parquet'}' "
+        "(format parquet)"
+    )
+
+
+def parquet_layout_is_current(folder: Path | None) -> bool:
+    """A Parquet version this code wrote: paper marts as folders of months, other marts as files."""
+    return folder is not None and all(
+        (folder / f"{mart}.parquet").is_dir() == (mart in PAPER_MARTS) for mart in MARTS
+    )
+
+
+def stage_parquet(
+    staged_db: Path, version: Path, previous: Path | None, how: dict[str, str], rewrite: dict[str, set[str]]
+) -> None:
+    """The new Parquet folder, from the staged serving file: what did not change hard-linked from the
+    previous version, a paper mart's changed months rewritten, everything else written."""
+    version.mkdir()
+    with duckdb.connect(str(staged_db), read_only=True) as con:
+        for mart, method in how.items():
+            target = version / f"{mart}.parquet"
+            if mart not in PAPER_MARTS:
+                if method == KEEP:
+                    os.link(previous / f"{mart}.parquet", target)
+                else:
+                    con.execute(f"copy {mart} to '{target}' (format parquet)")
+                continue
+            target.mkdir()
+            months = _months(con, mart)
+            if not months:  # readers of an empty folder would find no files, so: one without rows
+                empty = target / "empty.parquet"
+                con.execute(f"copy (select * from {mart} limit 0) to '{empty}' (format parquet)")
+            for month in sorted(months):
+                if method == REPLACE or month in rewrite.get(mart, ()):
+                    _write_month(con, mart, month, target)
+                else:
+                    os.link(previous / f"{mart}.parquet" / f"{month}.parquet", target / f"{month}.parquet")
+        con.execute(f"copy {PUBLISH_INFO} to '{version / f'{PUBLISH_INFO}.parquet'}' (format parquet)")
+    for path in [*version.rglob("*"), version]:
         _fsync(path)
-    return staged_db, parquet_version
 
 
 def swap_in(settings: Settings, staged_db: Path, parquet_version: Path) -> None:
@@ -169,6 +302,14 @@ def swap_in(settings: Settings, staged_db: Path, parquet_version: Path) -> None:
             shutil.rmtree(version, ignore_errors=True)
 
 
+def forget_published_changes(settings: Settings) -> None:
+    """The changes the published marts now include are no longer pending."""
+    from paperpulse.warehouse import connect_build
+
+    with connect_build(settings) as con:
+        con.execute("delete from raw.changed_papers where built")
+
+
 @stage("publish")
 def publish(settings: Settings, run_id: str) -> PublishReport:
     """Copy marts from the build file to a new serving file and Parquet folder, then swap both in.
@@ -178,16 +319,38 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
     """
     settings.home.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(settings)
-    fingerprint, counts = build_marts_fingerprint(settings)
-    published = (published_fingerprint(settings.serving_db), parquet_fingerprint(settings.parquet_dir))
-    if published == (fingerprint, fingerprint):
+    published = read_published(settings)
+    with duckdb.connect() as con:
+        con.execute(f"attach '{settings.build_db}' as build (read_only)")
+        if published:
+            con.execute(f"attach '{settings.serving_db}' as serving (read_only)")
+        built = mart_hashes(con, "build.marts")
+        fingerprint = fingerprint_of(built)
+        unchanged = published and published.fingerprint == fingerprint and published.parquet_matches
+        how = {} if unchanged else plan(con, built, published)
+        rewrite = changed_months(con, how)
+    counts = {mart: rows for mart, (rows, _) in built.items()}
+    if unchanged:
+        forget_published_changes(settings)
         return PublishReport(False, settings.serving_db, settings.parquet_dir, fingerprint, counts)
+    previous = settings.parquet_dir.resolve() if settings.parquet_dir.is_symlink() else None
+    linkable = published is not None and published.parquet_matches and parquet_layout_is_current(previous)
+    parquet_how = how if linkable else dict.fromkeys(MARTS, REPLACE)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    staged_db, parquet_version = (
+        settings.home / f".serving-{stamp}.duckdb",
+        settings.home / f".parquet-{stamp}",
+    )
+    hashes = json.dumps({mart: str(digest) for mart, (_, digest) in built.items()})
+    info = [run_id, datetime.now(UTC).replace(tzinfo=None), fingerprint, json.dumps(counts), hashes]
     try:
-        staged_db, parquet_version = stage_marts(settings, run_id, fingerprint, counts, stamp)
+        stage_serving(settings, staged_db, how, info)
+        stage_parquet(staged_db, parquet_version, previous, parquet_how, rewrite)
+        _fsync(staged_db)
     except BaseException:
         remove_stale_staging(settings)
         raise
     crash_point("publish-staged")
     swap_in(settings, staged_db, parquet_version)
-    return PublishReport(True, settings.serving_db, settings.parquet_dir, fingerprint, counts)
+    forget_published_changes(settings)
+    return PublishReport(True, settings.serving_db, settings.parquet_dir, fingerprint, counts, how)

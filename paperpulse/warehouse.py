@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -45,6 +47,7 @@ def connect_build(settings: Settings, read_only: bool = False) -> Iterator[duckd
 @dataclass(frozen=True)
 class BuildReport:
     statuses: dict[str, Counter] = field(default_factory=dict)  # resource type -> status counts
+    full_refresh: bool = False  # every model rebuilt whole (the first build, or the project changed)
 
     @property
     def models_built(self) -> int:
@@ -71,20 +74,65 @@ def dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
 
 
+# What the marts are built from besides raw tables: the dbt project and the lexicons it loads as seeds.
+PROJECT_FILES = ("dbt_project.yml", "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*")
+LEXICON_DIR = DBT_PROJECT_DIR.parent / "extract" / "lexicons"
+
+
+def project_fingerprint() -> str:
+    digest = hashlib.sha256()
+    files = {p for pattern in PROJECT_FILES for p in DBT_PROJECT_DIR.glob(pattern) if p.is_file()}
+    files |= set(LEXICON_DIR.glob("*.csv"))
+    for path in sorted(files):
+        digest.update(f"{path.relative_to(DBT_PROJECT_DIR.parent)}\0".encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("select name, value from raw.build_state").fetchall())
+
+
 @stage("build")
 def build(settings: Settings) -> BuildReport:
-    """`dbt build`: seeds, staging, intermediate and marts, each followed by its data tests."""
-    completed = dbt(settings, "build")
+    """`dbt build`: seeds, staging, intermediate and marts, each followed by its data tests.
+
+    Incremental: paper-keyed models rebuild only the papers changed since the last publish, and their
+    tests test only those rows. A full rebuild instead when the project or the lexicons changed since
+    the last build (or on the first); it starts a new lineage, so publish then copies every mart.
+    """
+    fingerprint = project_fingerprint()
+    started = datetime.now(UTC).replace(tzinfo=None)
+    with connect_build(settings) as con:
+        full_refresh = build_state(con).get("project") != fingerprint
+    if full_refresh:
+        completed = dbt(settings, "build", "--full-refresh")
+    else:
+        completed = dbt(settings, "build", "--vars", '{"tests_on_changed_papers": true}')
     results_file = settings.home / "dbt" / "target" / "run_results.json"
     if completed.returncode != 0:
         failures = [line for line in completed.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
         detail = "\n".join(failures[-20:]) or completed.stdout[-3000:] + completed.stderr[-2000:]
         raise BuildFailed(f"dbt build failed (exit {completed.returncode}):\n{detail}")
+    record_build(settings, fingerprint, started, full_refresh)
     statuses: dict[str, Counter] = {}
     for result in json.loads(results_file.read_text())["results"]:
         resource_type = result["unique_id"].split(".", 1)[0]
         statuses.setdefault(resource_type, Counter())[result["status"]] += 1
-    return BuildReport(statuses)
+    return BuildReport(statuses, full_refresh)
+
+
+def record_build(settings: Settings, fingerprint: str, started: datetime, full_refresh: bool) -> None:
+    """After a good build: what it was built from, and which changes its marts now include."""
+    state = {"project": fingerprint}
+    if full_refresh:
+        state["lineage"] = started.strftime("%Y%m%dT%H%M%S%fZ")
+    with connect_build(settings) as con:
+        con.begin()
+        con.executemany(
+            "insert or replace into raw.build_state values (?, ?)", [list(item) for item in state.items()]
+        )
+        con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
+        con.commit()
 
 
 def docs(settings: Settings) -> Path:

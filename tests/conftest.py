@@ -89,3 +89,25 @@ def dbt_build(build_db: Path, workdir: Path) -> None:
         [str(dbt), "build"], cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
+def table_digests(db: Path, tables: list[str], timestamps: bool = False) -> dict[str, tuple[int, int]]:
+    """Rows and an order-independent hash of each table, over every column but timestamps
+    (when a row was loaded differs from one warehouse to another) unless `timestamps`."""
+    digests = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in tables:
+            schema, name = table.split(".")
+            columns = [
+                f'"{column}"'
+                for column, kind in con.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, name],
+                ).fetchall()
+                if timestamps or not kind.startswith("TIMESTAMP")
+            ]
+            digests[table] = con.execute(
+                f"select count(*), coalesce(sum(hash({', '.join(columns)})::hugeint), 0) from {table}"
+            ).fetchone()
+    return digests

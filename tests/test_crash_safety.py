@@ -24,7 +24,7 @@ import pytest
 
 from paperpulse.config import MARTS
 from paperpulse.publish import PUBLISH_INFO, marts_fingerprint, parquet_fingerprint
-from tests.conftest import MART_TABLES, PAPERPULSE, RAW_TABLES, REPO, copy_home, sha256
+from tests.conftest import MART_TABLES, PAPERPULSE, RAW_TABLES, REPO, copy_home, sha256, table_digests
 
 pytestmark = pytest.mark.slow
 
@@ -88,28 +88,6 @@ def crash(home: Path, day: str, point: str) -> None:
         process = start(home, day, crash_at=point)
     out, err = process.communicate(timeout=600)
     assert process.returncode == -signal.SIGKILL, f"never reached {point}:\n{out}\n{err}"
-
-
-def table_digests(db: Path, tables: list[str]) -> dict[str, tuple[int, int]]:
-    """Rows and an order-independent hash of each table, over every column but timestamps
-    (when a row was loaded differs from one warehouse to another)."""
-    digests = {}
-    with duckdb.connect(str(db), read_only=True) as con:
-        for table in tables:
-            schema, name = table.split(".")
-            columns = [
-                f'"{column}"'
-                for column, kind in con.execute(
-                    "select column_name, data_type from information_schema.columns "
-                    "where table_schema = ? and table_name = ? order by ordinal_position",
-                    [schema, name],
-                ).fetchall()
-                if not kind.startswith("TIMESTAMP")
-            ]
-            digests[table] = con.execute(
-                f"select count(*), coalesce(sum(hash({', '.join(columns)})::hugeint), 0) from {table}"
-            ).fetchone()
-    return digests
 
 
 def published_version(home: Path) -> tuple[str, str]:

@@ -9,7 +9,14 @@
 -- (words separated by spaces, see the taxonomy's tests) then occurs as a whole word exactly when its
 -- words occur consecutively in that list, the last one optionally followed by s or es: an equality
 -- join on the words at each position and the next ones.
-{{ config(materialized='table') }}
+--
+-- Incremental: rebuilds only the changed papers (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_papers() }}",
+) }}
 
 {%- set max_words = var('topic_keyword_max_words') %}
 
@@ -21,6 +28,7 @@ with papers as (
             regexp_replace({{ topic_text("title || ' ' || abstract") }}, '[^\w ]+', ' | ', 'g'), ' '
         ) as words
     from {{ ref('stg_raw__papers') }}
+    {{ where_changed() }}
 
 ),
 

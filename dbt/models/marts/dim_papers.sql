@@ -1,6 +1,15 @@
+-- Incremental: rebuilds only the changed papers (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_papers() }}",
+) }}
+
 with papers as (
 
     select * from {{ ref('stg_raw__papers') }}
+    {{ where_changed() }}
 
 ),
 
@@ -14,6 +23,7 @@ listings as (
         -- sources that count votes (Hugging Face daily papers) put them in the listing's extra
         max(try_cast(json_extract_string(extra, '$.upvotes') as bigint)) as upvotes
     from {{ ref('stg_raw__paper_listings') }}
+    {{ where_changed() }}
     group by all
 
 ),
@@ -24,6 +34,7 @@ topics as (
         paper_id,
         list_sort(list(topic_id)) as topics
     from {{ ref('int_papers_matched_to_topics') }}
+    {{ where_changed() }}
     group by all
 
 ),
@@ -34,6 +45,7 @@ mentions as (
         paper_id,
         count(*) as mention_count
     from {{ ref('stg_raw__mentions') }}
+    {{ where_changed() }}
     group by all
 
 ),
@@ -44,6 +56,7 @@ results as (
         paper_id,
         count(*) as result_count
     from {{ ref('stg_raw__results') }}
+    {{ where_changed() }}
     group by all
 
 ),

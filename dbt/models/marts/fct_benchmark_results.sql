@@ -1,12 +1,22 @@
+-- Incremental: rebuilds only the changed papers (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_papers() }}",
+) }}
+
 with results as (
 
     select * from {{ ref('int_results_canonicalised') }}
+    {{ where_changed() }}
 
 ),
 
 papers as (
 
     select paper_id, title, first_listed_date from {{ ref('stg_raw__papers') }}
+    {{ where_changed() }}
 
 )
 

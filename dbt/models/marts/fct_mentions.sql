@@ -1,12 +1,22 @@
+-- Incremental: rebuilds only the changed papers (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_papers() }}",
+) }}
+
 with mentions as (
 
     select * from {{ ref('stg_raw__mentions') }}
+    {{ where_changed() }}
 
 ),
 
 papers as (
 
     select paper_id, first_listed_date from {{ ref('stg_raw__papers') }}
+    {{ where_changed() }}
 
 )
 

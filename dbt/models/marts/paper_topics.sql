@@ -1,6 +1,15 @@
+-- Incremental: rebuilds only the changed papers (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_papers() }}",
+) }}
+
 with matches as (
 
     select * from {{ ref('int_papers_matched_to_topics') }}
+    {{ where_changed() }}
 
 ),
 
@@ -13,6 +22,7 @@ taxonomy as (
 papers as (
 
     select paper_id, first_listed_date, first_listed_week from {{ ref('stg_raw__papers') }}
+    {{ where_changed() }}
 
 )
 
