@@ -26,6 +26,7 @@ TRICKY = [
     "fine--tuning",
     "fine - tuning",
     "fine\ntuning",
+    "fine\t-\r\ntuning",
     "A language, model",
     "a large-language-models study",
     "the large language model's",
@@ -79,17 +80,14 @@ def normalised(expression: str) -> str:
 def test_word_by_word_matching_equals_the_regular_expressions(tmp_path):
     settings = Settings(home=tmp_path, trending_year=2024, extract_batch_size=100)
     day = date(2024, 3, 11)
-    items = [synthetic.paper(day, index, settings) | {"listed_date": day.isoformat()} for index in range(300)]
-    items += [
-        {
-            "arxiv_id": f"2403.9{n:04d}",
-            "title": "Tricky",
-            "abstract": f"{text} is what we study here, at length and in detail.",
-            "listed_date": "2024-03-11",
-        }
+    lines = [synthetic.paper(day, index, settings) | {"listed_date": day.isoformat()} for index in range(300)]
+    records = [synthetic.inbox.record(line, day) for line in lines]
+    # as written, whitespace and all (sources unwrap abstracts; the marts must not rely on it)
+    suffix = " is what we study here, at length and in detail."
+    records += [
+        records[0] | {"paper_id": f"tricky-{n}", "arxiv_id": None, "abstract": text + suffix}
         for n, text in enumerate(TRICKY)
     ]
-    records = [synthetic.inbox.record(item, day) for item in items]
     build_db = tmp_path / "build.duckdb"
     with duckdb.connect(str(build_db)) as con:
         raw.ensure_schema(con)
@@ -123,4 +121,5 @@ def test_word_by_word_matching_equals_the_regular_expressions(tmp_path):
             REFERENCE.format(text=normalised("title || ' ' || abstract"), keyword=normalised("keyword"))
         ).fetchall()
     assert len(reference) > 300
+    assert {paper_id for paper_id, _, _ in model} >= {f"tricky-{n}" for n in (0, 1, 2, 6, 7)}  # LLM, tuning
     assert model == reference
