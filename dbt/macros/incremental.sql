@@ -13,22 +13,11 @@
     {%- if is_incremental() %}{{ keyword }} {{ column }} in {{ changed_papers() }}{% endif -%}
 {%- endmacro %}
 
-{#- pre_hook of every paper-keyed incremental model. -#}
-{% macro delete_changed_papers() -%}
+{#- pre_hook of every paper-keyed incremental model; `also` deletes more rows (a condition). -#}
+{% macro delete_changed_papers(also='false') -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where paper_id in {{ changed_papers() }}
+        delete from {{ this }} where paper_id in {{ changed_papers() }} or ({{ also }})
     {%- else -%}
         select 1
-    {%- endif -%}
-{%- endmacro %}
-
-{#- `where` config of the data tests on paper-keyed models. The pipeline's incremental builds pass
-    --vars '{tests_on_changed_papers: true}': only the rebuilt rows are new, so only they are tested.
-    Any other build tests every row. -#}
-{% macro tested_rows(column='paper_id') -%}
-    {%- if var('tests_on_changed_papers', false) -%}
-        {{ column }} in {{ changed_papers() }}
-    {%- else -%}
-        true
     {%- endif -%}
 {%- endmacro %}

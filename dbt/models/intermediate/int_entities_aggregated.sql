@@ -1,5 +1,7 @@
 -- One row per entity type and canonical name: every model, dataset and metric the lexicon knows or the
 -- papers name, with what the lexicon says about it, every alias seen, and how often papers name it.
+-- A table: the three dimensions and their tests read it (as a view it was computed six times).
+{{ config(materialized='table') }}
 
 with lexicon as (
 

@@ -2,15 +2,28 @@
 -- a run of two or three words inside one clause (punctuation ends a clause) with no word from the
 -- stoplist seed and no number: a cheap stand-in for a noun phrase that needs no tagger. The key folds a
 -- plural last word ("scaling laws" and "scaling law" are one phrase).
+--
+-- Incremental: a run extracts the changed papers in the windows (and any in them not extracted yet), and
+-- drops the papers that changed or left the windows (macros/incremental.sql). Which window a paper is in
+-- moves every day, so the marts work it out from first_listed_date.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_papers(also=trend_window('first_listed_date', as_of_day(ref('dim_papers'))) ~ ' is null') }}",
+) }}
 
 with papers as (
 
     select
         paper_id,
         first_listed_date,
-        {{ trend_window('first_listed_date', as_of_day(ref('dim_papers'))) }} as trend_window,
         lower(title || ' . ' || abstract) as text
     from {{ ref('dim_papers') }}
+    where {{ trend_window('first_listed_date', as_of_day(ref('dim_papers'))) }} is not null
+    {%- if is_incremental() %}
+        and (paper_id in {{ changed_papers() }} or paper_id not in (select paper_id from {{ this }}))
+    {%- endif %}
 
 ),
 
@@ -27,10 +40,8 @@ clauses as (
     select
         paper_id,
         first_listed_date,
-        trend_window,
         unnest(regexp_split_to_array(text, '[.,;:!?()\[\]{}"“”]+|\s[-–—]+\s')) as clause
     from papers
-    where trend_window is not null
 
 ),
 
@@ -39,7 +50,6 @@ words as (
     select
         paper_id,
         first_listed_date,
-        trend_window,
         regexp_extract_all(clause, '[a-z0-9]+(?:[-/''’][a-z0-9]+)*') as words
     from clauses
 
@@ -59,7 +69,6 @@ grams as (
     select
         starts.paper_id,
         starts.first_listed_date,
-        starts.trend_window,
         list_slice(starts.words, starts.start_at, starts.start_at + sizes.size - 1) as gram
     from starts
     cross join (select unnest([2, 3]) as size) as sizes
@@ -72,7 +81,6 @@ candidates as (
     select
         grams.paper_id,
         grams.first_listed_date,
-        grams.trend_window,
         array_to_string(grams.gram, ' ') as phrase
     from grams
     cross join stopwords
@@ -85,7 +93,6 @@ candidates as (
 select distinct
     paper_id,
     first_listed_date,
-    trend_window,
     regexp_replace(phrase, '([a-z0-9]{2}[^siu\W])s$', '\1') as phrase_key,
     phrase
 from candidates

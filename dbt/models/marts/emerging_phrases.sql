@@ -5,7 +5,10 @@
 
 with phrases as (
 
-    select * from {{ ref('int_phrases_extracted') }}
+    select
+        *,
+        {{ trend_window('first_listed_date', as_of_day(ref('dim_papers'))) }} as trend_window
+    from {{ ref('int_phrases_extracted') }}
 
 ),
 

@@ -28,6 +28,7 @@ topic_labels as (
         paper_id,
         string_agg(topic_label, ', ' order by topic_label) as labels
     from {{ ref('paper_topics') }}
+    where paper_id in (select paper_id from todays_papers)
     group by paper_id
 
 ),
