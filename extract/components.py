@@ -37,7 +37,10 @@ def _has_digit(text: str) -> bool:
 
 
 def _is_shaped(text: str) -> bool:
-    """Letters with digits, hyphens, slashes or underscores: `LLaMA3`, `GPT-3.5`, `8B`, `V1/V2`."""
+    """Letters with digits, hyphens, slashes or underscores (`LLaMA3`, `GPT-3.5`, `8B`, `V1/V2`), or a lone
+    hyphen or slash, which the tokenizer splits off between letters (`Conformer - CTC`)."""
+    if text in ("-", "/"):
+        return True
     return any(c.isalpha() for c in text) and any(c.isdigit() or c in "-/_" for c in text)
 
 
@@ -137,11 +140,11 @@ class LexiconMatcher:
             if entry is None:
                 continue
             rest = chunk[point:]
-            tail_pattern = shapes.TAIL if rest[0] in "-_/" else shapes.GLUED_TAIL
-            if tail_pattern.fullmatch(rest):
-                end = start + len(chunk)
-                return self.model_mention(text, start, end, entry, rest) if rest else None
-            return None
+            tail_pattern = shapes.CHUNK_TAIL if rest[0] in "-_/" else shapes.GLUED_CHUNK_TAIL
+            tail = tail_pattern.match(rest).group()
+            if not tail or rest[len(tail) : len(tail) + 1].isalnum():
+                return None
+            return self.model_mention(text, start, start + point + len(tail), entry, tail)
         sized = shapes.UNKNOWN_SIZED.fullmatch(chunk)
         if sized and len(sized["name"]) > 1 and sized["name"].lower() not in definitions.NOT_NAMES:
             end = start + len(chunk)
