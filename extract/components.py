@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import re
+
 from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -30,6 +32,13 @@ for _name in ("mentions", "results", "own_methods"):
         Doc.set_extension(_name, default=None)
 
 _CHUNK_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+")
+
+
+_LEADING_LETTERS = re.compile(r"[A-Za-z]*")
+
+
+def _leading_letters(text: str) -> str:
+    return _LEADING_LETTERS.match(text).group().lower()
 
 
 def _has_digit(text: str) -> bool:
@@ -62,20 +71,28 @@ class LexiconMatcher:
         # look only at the few tokens that carry them instead of scanning the whole text.
         self.digit_flag = nlp.vocab.add_flag(_has_digit)
         self.shape_flag = nlp.vocab.add_flag(_is_shaped)
-        self.case_insensitive = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self.case_sensitive = PhraseMatcher(nlp.vocab, attr="ORTH")
+        # One matcher on LOWER for every alias; names that are also common words ("OPT", "CLIP", "Pile") must
+        # then match one of their spellings exactly.
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.exact_spellings: dict[int, frozenset[str]] = {}
         self.entries: dict[int, Entry] = {}
         # Model aliases for the token-shape rules, which see glued forms the tokenizer keeps whole.
         self.model_aliases_lower: dict[str, Entry] = {}
         self.model_aliases_exact: dict[str, Entry] = {}
+        # The leading letters of every model alias (`llama` of `LLaMA-2`): a chunk whose leading letters are
+        # not among them cannot start with a known name.
+        self.model_heads: set[str] = set()
         for entry in entries:
             key = f"{entry.type}:{entry.canonical}"
-            self.entries[nlp.vocab.strings.add(key)] = entry
+            key_id = nlp.vocab.strings.add(key)
+            self.entries[key_id] = entry
             variants = sorted(set().union(*(alias_variants(alias, entry.type) for alias in entry.aliases)))
-            matcher = self.case_sensitive if entry.case_sensitive else self.case_insensitive
-            matcher.add(key, list(nlp.tokenizer.pipe(variants)))
+            self.matcher.add(key, list(nlp.tokenizer.pipe(variants)))
+            if entry.case_sensitive:
+                self.exact_spellings[key_id] = frozenset(variants)
             if entry.type == "model":
                 for variant in variants:
+                    self.model_heads.add(_leading_letters(variant))
                     if entry.case_sensitive:
                         self.model_aliases_exact.setdefault(variant, entry)
                     else:
@@ -84,10 +101,13 @@ class LexiconMatcher:
     def __call__(self, doc: Doc) -> Doc:
         text = text_of(doc)
         found = candidates(doc)
-        for match_id, start, end in self.case_insensitive(doc) + self.case_sensitive(doc):
+        for match_id, start, end in self.matcher(doc):
             entry = self.entries[match_id]
             start_char = doc[start].idx
             end_char = doc[end - 1].idx + len(doc[end - 1])
+            spellings = self.exact_spellings.get(match_id)
+            if spellings is not None and text[start_char:end_char] not in spellings:
+                continue
             if entry.type == "model":
                 found.append(self.model_mention(text, start_char, end_char, entry, ""))
             else:
@@ -101,19 +121,22 @@ class LexiconMatcher:
                         "lexicon",
                     )
                 )
-        anchors = doc.to_array([self.digit_flag, self.shape_flag, IDX, LENGTH]).tolist()
-        doc.user_data[DIGIT_TOKENS] = [(start, length) for digit, _, start, length in anchors if digit]
+        anchors = doc.to_array([self.digit_flag, self.shape_flag, IDX, LENGTH])
+        doc.user_data[DIGIT_TOKENS] = anchors[anchors[:, 0] == 1][:, 2:].tolist()
         chunk_starts = set()
-        for _, shaped, start, _ in anchors:
-            if shaped:
-                while start and text[start - 1] in _CHUNK_CHARACTERS:
-                    start -= 1
-                chunk_starts.add(start)
+        for start in anchors[anchors[:, 1] == 1][:, 2].tolist():
+            while start and text[start - 1] in _CHUNK_CHARACTERS:
+                start -= 1
+            chunk_starts.add(start)
         for start in sorted(chunk_starts):
             match = shapes.CHUNK.match(text, start)
-            mention = self.shaped_model(text, start, match.group()) if match else None
-            if mention:
-                found.append(mention)
+            if match is None:
+                continue
+            chunk = match.group()
+            if _leading_letters(chunk) in self.model_heads or chunk[0].isupper():
+                mention = self.shaped_model(text, start, chunk)
+                if mention:
+                    found.append(mention)
         return doc
 
     def lookup_model(self, name: str) -> Entry | None:

@@ -65,13 +65,21 @@ _NAMED_AFTER = (
 # More names coordinated with the first: "our new methods TREX and BoostIn".
 _COORDINATED_NAME = re.compile(rf"(?:,\s*|\s+and\s+|,\s+and\s+)(?P<name>{_NAME})")
 # "we propose X", "an algorithm called X"; each starts with a rare character so the engine skips ahead.
+# Each with words that must be in the text for it to match: a cheap test that skips most abstracts.
 _PROPOSALS = (
-    re.compile(
-        r"[Ww](?<!\w[Ww])e\s+(?:first\s+|further\s+|also\s+|then\s+)?(?:propose|present|introduce|develop|design|"
-        r"devise|release|contribute|construct|curate|create|build)" + _NAMED_AFTER
+    (
+        re.compile(
+            r"[Ww](?<!\w[Ww])e\s+(?:first\s+|further\s+|also\s+|then\s+)?(?:propose|present|introduce|develop|"
+            r"design|devise|release|contribute|construct|curate|create|build)" + _NAMED_AFTER
+        ),
+        ("we ", "We "),
     ),
-    re.compile(
-        r"\s(?:called|named|dubbed|termed(?:\s+as)?|coined|namely|denoted(?:\s+as)?|denoting)" + _NAMED_AFTER
+    (
+        re.compile(
+            r"\s(?:called|named|dubbed|termed(?:\s+as)?|coined|namely|denoted(?:\s+as)?|denoting)"
+            + _NAMED_AFTER
+        ),
+        ("called", "named", "dubbed", "termed", "coined", "namely", "denot"),
     ),
 )
 _DATASET_WORDS = re.compile(
@@ -99,6 +107,7 @@ _METHOD_PHRASE = re.compile(
     rf"(?:the|our|The|Our)\s+(?P<name>{_NAME})\s+(?:method|model|framework|algorithm|approach|architecture|"
     r"network|system|pipeline|technique|agent)s?\b"
 )
+_CAMEL_POINT = re.compile(r"[A-Z](?<=[a-z][A-Z])")
 _COINED = re.compile(r"[A-Z](?<![\w\-][A-Z])[A-Za-z0-9]*(?:-[A-Z0-9][A-Za-z0-9]*)*(?![\w'])")
 # Left over from LaTeX in abstracts ("English\rightarrow German" flattened to "EnglishrightarrowGerman").
 _LATEX_LEFTOVER = re.compile(r"arrow|cdot|times|mathrm|textbf")
@@ -229,7 +238,9 @@ def find(text: str, title: str, found: list[Mention]) -> list[str]:
         title_rest = title[title_prefix.end() :]
         entity_type = "dataset" if _DATASET_WORDS.search(title_rest) else "model"
         names.add(title_name, entity_type, title_name, True)
-        expansion = _title_expansion(title_name, title_rest)
+        expansion = (
+            _title_expansion(title_name, title_rest) if sum(map(str.isupper, title_name)) > 1 else None
+        )
         if expansion:
             names.add(expansion, entity_type, title_name, True)
     for surface, (entity_type, canonical) in names.types.items():
@@ -318,7 +329,10 @@ def _capitals_spell(short: str, long_form: str) -> bool:
 
 
 def _add_proposals(text: str, names: _Names) -> None:
-    for match in (m for pattern in _PROPOSALS for m in pattern.finditer(text)):
+    matches = [
+        m for pattern, words in _PROPOSALS if any(w in text for w in words) for m in pattern.finditer(text)
+    ]
+    for match in matches:
         name = match.group("name").rstrip(".")
         if name.lower() in NOT_NAMES or name.lower() in GENERIC_ACRONYMS or len(name) < 2:
             continue
@@ -342,6 +356,8 @@ def _title_expansion(short: str, title_rest: str) -> str | None:
     """ "TODM: Train Once Deploy Many ..." -> "Train Once Deploy Many"."""
     words = title_rest.split()
     letters = [c for c in short if c.isalnum()]
+    if not words or words[0][0].lower() != letters[0].lower():
+        return None
     for count in range(2, min(len(words), len(letters) + 3) + 1):
         candidate = " ".join(words[:count])
         if long_form_for(short, candidate) == candidate:
@@ -351,7 +367,17 @@ def _title_expansion(short: str, title_rest: str) -> str | None:
 
 def _add_coined(text: str, found: list[Mention], not_names: set[str]) -> None:
     """CamelCase coinages (`BoostIn`, `DoReMi`, `LintSeq`) name methods or, in a dataset context, data."""
-    for match in _COINED.finditer(text):
+    starts = []
+    for point in _CAMEL_POINT.finditer(text):
+        start = point.start()
+        while start and (text[start - 1].isalnum() or text[start - 1] == "-"):
+            start -= 1
+        if not starts or starts[-1] != start:
+            starts.append(start)
+    for start in starts:
+        match = _COINED.match(text, start)
+        if match is None:
+            continue
         name = match.group()
         if name.lower() in NOT_NAMES or name.lower() in GENERIC_ACRONYMS or name in not_names:
             continue

@@ -26,13 +26,15 @@ class Mention:
 
 def resolve_overlaps(candidates: list[Mention]) -> list[Mention]:
     """Keep the longest of overlapping candidates (then the most trusted), in text order."""
+    if not candidates:
+        return []
     ranked = sorted(candidates, key=lambda m: (-m.length, -SOURCE_RANK[m.source], m.start))
     kept: list[Mention] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(max(m.end for m in candidates))
     for mention in ranked:
-        if any(mention.start < end and start < mention.end for start, end in taken):
+        if 1 in taken[mention.start : mention.end]:
             continue
         kept.append(mention)
-        taken.append((mention.start, mention.end))
+        taken[mention.start : mention.end] = b"\x01" * mention.length
     kept.sort(key=lambda m: m.start)
     return kept
