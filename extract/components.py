@@ -5,7 +5,8 @@
   variant (`LLaMA-7B`, `Qwen2.5-72B-Instruct`, `Pythia 410M`), or find unknown sized names (`Foo-13B`).
 - `paperpulse_definitions`: acronym definitions ("Natural Questions (NQ)") linking both forms, the paper's
   own named method ("we propose X", the title's "X: ..."), and dataset/metric context patterns.
-- `paperpulse_resolve`: settles overlapping candidates and sets `doc._.mentions`.
+- `paperpulse_resolve`: adds context rules (`contexts.py`), settles overlapping candidates, extends metrics
+  by their qualifiers and datasets by their splits, and sets `doc._.mentions`.
 - `paperpulse_results`: numeric results tied to a metric or dataset, set on `doc._.results`.
 """
 
@@ -18,7 +19,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from extract import definitions, results, shapes
+from extract import contexts, definitions, results, shapes
 from extract.lexicon import Entry, alias_variants, read_lexicons
 from extract.mentions import Mention, resolve_overlaps
 
@@ -89,7 +90,8 @@ class LexiconMatcher:
             variants = sorted(set().union(*(alias_variants(alias, entry.type) for alias in entry.aliases)))
             self.matcher.add(key, list(nlp.tokenizer.pipe(variants)))
             if entry.case_sensitive:
-                self.exact_spellings[key_id] = frozenset(variants)
+                # Only one-word spellings: a phrase ("mean average precision") is not a common word.
+                self.exact_spellings[key_id] = frozenset(v for v in variants if " " not in v)
             if entry.type == "model":
                 for variant in variants:
                     self.model_heads.add(_leading_letters(variant))
@@ -106,7 +108,8 @@ class LexiconMatcher:
             start_char = doc[start].idx
             end_char = doc[end - 1].idx + len(doc[end - 1])
             spellings = self.exact_spellings.get(match_id)
-            if spellings is not None and text[start_char:end_char] not in spellings:
+            surface = text[start_char:end_char]
+            if spellings is not None and " " not in surface and surface not in spellings:
                 continue
             if entry.type == "model":
                 found.append(self.model_mention(text, start_char, end_char, entry, ""))
@@ -203,7 +206,10 @@ def make_definition_linker(nlp: Language, name: str):
 @Language.factory("paperpulse_resolve")
 def make_resolver(nlp: Language, name: str):
     def resolve(doc: Doc) -> Doc:
-        doc._.mentions = resolve_overlaps(definitions.filter_candidates(text_of(doc), candidates(doc)))
+        text = text_of(doc)
+        found = candidates(doc) + contexts.metric_shapes(text) + contexts.dataset_contexts(text)
+        mentions = resolve_overlaps(definitions.filter_candidates(text, found))
+        doc._.mentions = contexts.extend_datasets(text, contexts.qualify_metrics(text, mentions))
         return doc
 
     return resolve

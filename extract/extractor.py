@@ -30,6 +30,7 @@ RULES_VERSION = "1.0"
 _PIPELINE_SOURCES = (
     "extractor.py",
     "components.py",
+    "contexts.py",
     "definitions.py",
     "lexicon.py",
     "mentions.py",

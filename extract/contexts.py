@@ -1,0 +1,134 @@
+"""Context rules around and beyond the lexicons.
+
+- Qualified metrics keep their qualifier ("top-1 classification accuracy", "validation perplexity",
+  "re-ID accuracy", "Binary F1"), as GUIDELINES.md asks; a metric inside a compound ("low-precision",
+  "at inference time") is no metric.
+- Metric shapes: `pass@50`, `Hits@3`, `nDCG@20`.
+- Datasets keep a named split ("LibriSpeech test-other") and a continual-learning variant prefix
+  ("Split-CIFAR100"); a name-like word right before "benchmark", "dataset" or "corpus" is a dataset.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extract.mentions import Mention
+
+
+def _words(text: str) -> set[str]:
+    return set(text.split())
+
+
+# Words that qualify a metric and belong to its name; "average", "overall" and "mean" are left out, as
+# the guidelines keep "Hits@10" in "average Hits@10".
+QUALIFIERS = _words(
+    """
+    validation val test testing train training final held-out dev top-1 top-5 top1 top5 rank-1 rank-5
+    classification retrieval detection segmentation recognition generation captioning unlearning attack
+    adversarial robust clean binary macro micro weighted balanced zero-shot few-shot one-shot linear-probe
+    linear probing fine-tuning question answer answering qa reconstruction translation re-id reid
+    identification verification localization grounding tracking forgetting transfer downstream in-domain
+    out-of-domain ood id top-k exact token span entity relation word character sentence computation
+    computational inference decoding end-to-end
+    """
+)
+_QUALIFIABLE_TYPES = ("metric",)
+_PREVIOUS_WORD = re.compile(r"([A-Za-z0-9][\w\-]*)\s$")
+# "low-precision", "mixed precision", "pre-training loss", "at inference time": not metrics.
+_COMPOUND_BEFORE = re.compile(
+    r"(?:[A-Za-z]-|\b(?:low|high|mixed|half|full|single|double|numerical|floating|arbitrary|at|during)\s)$",
+    re.I,
+)
+_METRIC_SHAPE = re.compile(r"(?<![\w@])([A-Za-z][A-Za-z\-]*@(?:\d+|[kKnN]))(?![\w@])")
+_SPLIT_TAIL = re.compile(
+    r"[ -](?:test-clean|test-other|dev-clean|dev-other|test-dev|test-std|test-challenge|val2017|test2017|"
+    r"minival|val-other|test-easy|test-hard)\b",
+    re.I,
+)
+_VARIANT_PREFIX = re.compile(r"(?:\d+-)?(?:Split|Permuted|Rotated|Seq|Sequential|Class-incremental|S)-$")
+_DATASET_HEAD = re.compile(r"\s(?:benchmark|dataset|corpus)s?\b")
+_NAME_BEFORE_HEAD = re.compile(
+    r"((?:[A-Z][\w\-.'+]*|[\w\-]*\d[\w\-.]*)(?:\s(?:[A-Z][\w\-.'+]*|\d[\w.]*)){0,3})$"
+)
+_NOT_DATASET_NAMES = {"The", "This", "These", "Our", "A", "An", "We", "New", "Large", "Public", "Existing"}
+
+
+def qualify_metrics(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Drop metrics inside compounds and extend the rest over their qualifiers."""
+    kept = []
+    previous_end = 0
+    for mention in mentions:
+        if mention.type in _QUALIFIABLE_TYPES:
+            before = text[max(0, mention.start - 12) : mention.start]
+            if _COMPOUND_BEFORE.search(before) or _is_adjective_variant(text, mention):
+                continue
+            start = mention.start
+            for _ in range(3):
+                word = _PREVIOUS_WORD.search(text, max(previous_end, start - 30), start)
+                if not word or word.group(1).lower() not in QUALIFIERS:
+                    break
+                start = word.start(1)
+            if start != mention.start:
+                mention = Mention(
+                    mention.type,
+                    start,
+                    mention.end,
+                    text[start : mention.end],
+                    text[start : mention.end],
+                    "context",
+                )
+        kept.append(mention)
+        previous_end = mention.end
+    return kept
+
+
+def _is_adjective_variant(text: str, mention: Mention) -> bool:
+    """A spaced metric written with hyphens before a noun: "inference-time scaling"."""
+    hyphened = mention.surface.count("-") > mention.canonical.count("-")
+    return hyphened and re.match(r" [a-z]", text[mention.end : mention.end + 2]) is not None
+
+
+def metric_shapes(text: str) -> list[Mention]:
+    if "@" not in text:
+        return []
+    return [
+        Mention("metric", m.start(1), m.end(1), m.group(1), m.group(1), "shape")
+        for m in _METRIC_SHAPE.finditer(text)
+    ]
+
+
+def extend_datasets(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Grow dataset mentions by a named split after them or a variant prefix before them."""
+    grown = []
+    for mention in mentions:
+        if mention.type == "dataset":
+            start, end = mention.start, mention.end
+            split = _SPLIT_TAIL.match(text, end)
+            if split:
+                end = split.end()
+            prefix = _VARIANT_PREFIX.search(text, max(0, start - 20), start)
+            if prefix:
+                start = prefix.start()
+            if (start, end) != (mention.start, mention.end):
+                mention = Mention("dataset", start, end, text[start:end], mention.canonical, mention.source)
+        grown.append(mention)
+    return grown
+
+
+def dataset_contexts(text: str) -> list[Mention]:
+    """Name-like words right before "benchmark", "dataset" or "corpus": "the NTUML2021 benchmark"."""
+    found = []
+    for head in _DATASET_HEAD.finditer(text):
+        name = _NAME_BEFORE_HEAD.search(text, max(0, head.start() - 60), head.start())
+        if not name:
+            continue
+        words = name.group(1).split()
+        while words and words[0] in _NOT_DATASET_NAMES:
+            words.pop(0)
+        if not words or not any(c.isupper() or c.isdigit() for c in words[-1]):
+            continue
+        surface = " ".join(words)
+        start = head.start() - len(surface)
+        if text[start : head.start()] == surface:
+            found.append(Mention("dataset", start, head.start(), surface, surface, "context"))
+    return found
