@@ -76,6 +76,8 @@ class LexiconMatcher:
         # then match one of their spellings exactly.
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.exact_spellings: dict[int, frozenset[str]] = {}
+        # Names never written in lower case ("ReaL", "BERT"): a lower-case word is another word ("real").
+        self.never_lowercase: set[int] = set()
         self.entries: dict[int, Entry] = {}
         # Model aliases for the token-shape rules, which see glued forms the tokenizer keeps whole.
         self.model_aliases_lower: dict[str, Entry] = {}
@@ -89,6 +91,8 @@ class LexiconMatcher:
             self.entries[key_id] = entry
             variants = sorted(set().union(*(alias_variants(alias, entry.type) for alias in entry.aliases)))
             self.matcher.add(key, list(nlp.tokenizer.pipe(variants)))
+            if not any(alias.islower() for alias in entry.aliases):
+                self.never_lowercase.add(key_id)
             if entry.case_sensitive:
                 # Only one-word spellings: a phrase ("mean average precision") is not a common word.
                 self.exact_spellings[key_id] = frozenset(v for v in variants if " " not in v)
@@ -110,6 +114,8 @@ class LexiconMatcher:
             spellings = self.exact_spellings.get(match_id)
             surface = text[start_char:end_char]
             if spellings is not None and " " not in surface and surface not in spellings:
+                continue
+            if match_id in self.never_lowercase and surface.islower() and " " not in surface:
                 continue
             if entry.type == "model":
                 found.append(self.model_mention(text, start_char, end_char, entry, ""))
