@@ -419,12 +419,15 @@ def _is_camel(word: str) -> bool:
     return False
 
 
+_NOT_A_SYSTEM_AFTER = re.compile(r"-[a-z]|\s(?:problem|effect|issue|phenomenon|conjecture)\b")
+
+
 def filter_candidates(text: str, found: list[Mention]) -> list[Mention]:
-    """Drop candidates that are parts of compounds (`precision-oriented`)."""
+    """Drop candidates that are parts of compounds (`precision-oriented`) or name something else
+    (`the Janus problem`)."""
     kept = []
     for mention in found:
-        after = text[mention.end : mention.end + 12]
-        if mention.type in ("metric", "model") and re.match(r"-[a-z]", after):
+        if mention.type in ("metric", "model") and _NOT_A_SYSTEM_AFTER.match(text, mention.end):
             continue
         kept.append(mention)
     return kept
