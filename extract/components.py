@@ -94,8 +94,9 @@ class LexiconMatcher:
             if not any(alias.islower() for alias in entry.aliases):
                 self.never_lowercase.add(key_id)
             if entry.case_sensitive:
-                # Only one-word spellings: a phrase ("mean average precision") is not a common word.
-                self.exact_spellings[key_id] = frozenset(v for v in variants if " " not in v)
+                # A lower-case phrase ("mean average precision") may also be written capitalised.
+                lowered = {v.lower() for v in variants if " " in v and v.islower()}
+                self.exact_spellings[key_id] = frozenset(variants) | lowered
             if entry.type == "model":
                 for variant in variants:
                     self.model_heads.add(_leading_letters(variant))
@@ -113,7 +114,7 @@ class LexiconMatcher:
             end_char = doc[end - 1].idx + len(doc[end - 1])
             spellings = self.exact_spellings.get(match_id)
             surface = text[start_char:end_char]
-            if spellings is not None and " " not in surface and surface not in spellings:
+            if spellings is not None and surface not in spellings and surface.lower() not in spellings:
                 continue
             if match_id in self.never_lowercase and surface.islower() and " " not in surface:
                 continue
@@ -213,8 +214,13 @@ def make_definition_linker(nlp: Language, name: str):
 def make_resolver(nlp: Language, name: str):
     def resolve(doc: Doc) -> Doc:
         text = text_of(doc)
+        not_names = definitions.NOT_NAMES | definitions.GENERIC_ACRONYMS
         found = candidates(doc) + contexts.metric_shapes(text) + contexts.dataset_contexts(text)
+        found += contexts.datasets_after_on(text, not_names)
         mentions = resolve_overlaps(definitions.filter_candidates(text, found))
+        listed = contexts.coordinated(text, mentions, not_names)
+        if listed:
+            mentions = resolve_overlaps(mentions + listed)
         doc._.mentions = contexts.extend_datasets(text, contexts.qualify_metrics(text, mentions))
         return doc
 

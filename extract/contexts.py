@@ -132,3 +132,91 @@ def dataset_contexts(text: str) -> list[Mention]:
         if text[start : head.start()] == surface:
             found.append(Mention("dataset", start, head.start(), surface, surface, "context"))
     return found
+
+
+# A name-like phrase: capitalised words with inner capitals or digits ("CUHK-PEDES", "MSMT17", "Foo Bar-2").
+_NAME_CHARS = r"(?:[\w+]|[-.](?=\w)|'(?=\d))*"
+_NAME_LIKE = (
+    rf"(?:[A-Z]{_NAME_CHARS}|[a-z]+[A-Z]{_NAME_CHARS}|\d+[A-Za-z]{_NAME_CHARS})"
+    rf"(?:\s[A-Z0-9]{_NAME_CHARS}){{0,2}}"
+)
+_LIST_AFTER = re.compile(rf"(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+|/)(?P<name>{_NAME_LIKE})")
+_LIST_BEFORE = re.compile(rf"(?P<name>{_NAME_LIKE})(?:,\s*|\s+(?:and|or)\s+|/)$")
+_ON_NAME = re.compile(rf"\s(?:on|On)\s+(?:the\s+)?(?P<name>{_NAME_LIKE})")
+_NOT_DATASET_BEFORE_ON = re.compile(
+    r"(?:based|built|top|rel(?:y|ies|ying)|depend(?:s|ing)?|focus(?:es|ing)?|work(?:s|ing)?|runs?|running|"
+    r"deployed|implemented|conditioned|improves?|improving|outperforms?|relying|draw(?:s|ing)?|build(?:s|ing)?|"
+    r"comments?|reports?|insights?|perspectives?|light|emphasis|impact|effect|effects|attacks?)\s*$",
+    re.I,
+)
+
+
+def _looks_like_a_name(name: str, not_names: set[str], after: str = "") -> bool:
+    words = name.split()
+    if not words or "/" in name or after.startswith(("'s", "’s")):
+        return False  # "AI2's OLMo": AI2 owns the model
+    if name.lower() in not_names or words[0].lower() in not_names:
+        return False
+    if len(words) == 1 and name.endswith("s") and name[:-1].isupper():
+        return False  # a plural acronym: LLMs
+    return any(any(c.isupper() or c.isdigit() for c in word[1:]) for word in words) or (
+        len(words) == 1 and name.isupper() and len(name) > 2
+    )
+
+
+def coordinated(text: str, mentions: list[Mention], not_names: set[str]) -> list[Mention]:
+    """Unknown names listed with a known model or dataset share its type: "BERT, ConvKNRM and DRMM"."""
+    found = []
+    taken = {(m.start, m.end) for m in mentions}
+    for mention in mentions:
+        if mention.type not in ("model", "dataset") or mention.source == "coined":
+            continue
+        position = mention.end
+        for _ in range(6):
+            item = _LIST_AFTER.match(text, position)
+            if not item:
+                break
+            name = _trim_name(item.group("name"))
+            start = item.start("name")
+            after = text[start + len(name) : start + len(name) + 2]
+            if not _looks_like_a_name(name, not_names, after) or _in_url(text, start):
+                break
+            if (start, start + len(name)) not in taken:
+                found.append(Mention(mention.type, start, start + len(name), name, name, "context"))
+            position = start + len(name)
+        item = _LIST_BEFORE.search(text, max(0, mention.start - 40), mention.start)
+        if item:
+            name = _trim_name(item.group("name"))
+            start = item.start("name")
+            if (
+                _looks_like_a_name(name, not_names)
+                and (start, start + len(name)) not in taken
+                and not _in_url(text, start)
+            ):
+                found.append(Mention(mention.type, start, start + len(name), name, name, "context"))
+    return found
+
+
+def datasets_after_on(text: str, not_names: set[str]) -> list[Mention]:
+    """ "... experiments on CUHK-PEDES": a name-like phrase after "on" is what the work is evaluated on."""
+    if " on " not in text:
+        return []
+    found = []
+    for match in _ON_NAME.finditer(text):
+        name = _trim_name(match.group("name"))
+        if not _looks_like_a_name(name, not_names):
+            continue
+        if _NOT_DATASET_BEFORE_ON.search(text, max(0, match.start() - 14), match.start()):
+            continue
+        start = match.start("name")
+        found.append(Mention("dataset", start, start + len(name), name, name, "context"))
+    return found
+
+
+def _in_url(text: str, position: int) -> bool:
+    word_start = text.rfind(" ", 0, position) + 1
+    return "/" in text[word_start:position] or "://" in text[word_start : position + 8]
+
+
+def _trim_name(name: str) -> str:
+    return name.rstrip(".,;:'")
