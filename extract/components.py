@@ -210,8 +210,13 @@ def make_definition_linker(nlp: Language, name: str):
     return link_definitions
 
 
-@Language.factory("paperpulse_resolve")
-def make_resolver(nlp: Language, name: str):
+@Language.factory("paperpulse_resolve", default_config={"conventions": "guidelines"})
+def make_resolver(nlp: Language, name: str, conventions: str):
+    """`conventions`: "guidelines" (GUIDELINES.md spans) or "tdmsci" (TDMSci's: bare metric heads, dataset
+    names with the "corpus"/"dataset" written after them)."""
+    if conventions not in ("guidelines", "tdmsci"):
+        raise ValueError(f"unknown span conventions {conventions!r}")
+
     def resolve(doc: Doc) -> Doc:
         text = text_of(doc)
         not_names = definitions.NOT_NAMES | definitions.GENERIC_ACRONYMS
@@ -221,7 +226,10 @@ def make_resolver(nlp: Language, name: str):
         listed = contexts.coordinated(text, mentions, not_names)
         if listed:
             mentions = resolve_overlaps(mentions + listed)
-        doc._.mentions = contexts.extend_datasets(text, contexts.qualify_metrics(text, mentions))
+        if conventions == "tdmsci":
+            doc._.mentions = contexts.tdmsci_spans(text, mentions)
+        else:
+            doc._.mentions = contexts.extend_datasets(text, contexts.qualify_metrics(text, mentions))
         return doc
 
     return resolve

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from extract.mentions import Mention
+from extract.mentions import Mention, resolve_overlaps
 
 
 def _words(text: str) -> set[str]:
@@ -36,7 +36,7 @@ _QUALIFIABLE_TYPES = ("metric",)
 _PREVIOUS_WORD = re.compile(r"([A-Za-z0-9][\w\-]*)\s$")
 # "low-precision", "mixed precision", "pre-training loss", "at inference time": not metrics.
 _COMPOUND_BEFORE = re.compile(
-    r"(?:[A-Za-z]-|\b(?:low|high|mixed|half|full|single|double|numerical|floating|arbitrary|at|during)\s)$",
+    r"(?:[A-Za-z]-|\b(?:low|high|mixed|half|full|single|double|numerical|floating|arbitrary|at|during|to)\s)$",
     re.I,
 )
 _METRIC_SHAPE = re.compile(r"(?<![\w@])([A-Za-z][A-Za-z\-]*@(?:\d+|[kKnN]))(?![\w@])")
@@ -88,6 +88,49 @@ def _is_adjective_variant(text: str, mention: Mention) -> bool:
     return hyphened and re.match(r" [a-z]", text[mention.end : mention.end + 2]) is not None
 
 
+_DATASET_HEAD_AFTER = re.compile(
+    r"(?:\s(?:test|evaluation|training|development|dev|meeting))?"
+    r"\s(?:corpus|corpora|dataset|datasets|data set|data sets|data|sets?|treebank|lexicon|thesaurus|"
+    r"collection|shared task)\b",
+    re.I,
+)
+
+
+# TDMSci keeps a metric's qualifier only when it says how the metric is computed ("labeled recall").
+_TDMSCI_QUALIFIERS = _words(
+    """
+    labeled unlabeled micro-averaged macro-averaged micro macro unigram bigram word-level character-level
+    sentence-level document-level token-level relational dependency label
+    """
+)
+_DEFINED_AFTER = re.compile(r" \([A-Z][\w\-]*\)")
+_SCORE_AFTER_ACRONYM = re.compile(r"(?:BLEU|ROUGE[\w\-]*|METEOR|TER|NIST) scores?$", re.I)
+
+
+def tdmsci_spans(text: str, mentions: list[Mention]) -> list[Mention]:
+    """TDMSci's span conventions: "Europarl corpus" (the head written after a dataset), "word error rate
+    (WER)" (a defined acronym inside the span), "BLEU" (without "score"), bare metric heads."""
+    marked = []
+    for mention in mentions:
+        start, end = mention.start, mention.end
+        if mention.type == "dataset":
+            head = _DATASET_HEAD_AFTER.match(text, end)
+            end = head.end() if head else end
+        if mention.type == "metric":
+            if _SCORE_AFTER_ACRONYM.search(mention.surface):
+                end = start + mention.surface.rindex(" ")
+            word = _PREVIOUS_WORD.search(text, max(0, start - 30), start)
+            if word and word.group(1).lower() in _TDMSCI_QUALIFIERS:
+                start = word.start(1)
+        defined = _DEFINED_AFTER.match(text, end)
+        if defined and mention.type in ("dataset", "metric"):
+            end = defined.end()
+        if (start, end) != (mention.start, mention.end):
+            mention = Mention(mention.type, start, end, text[start:end], mention.canonical, mention.source)
+        marked.append(mention)
+    return resolve_overlaps(marked)
+
+
 def metric_shapes(text: str) -> list[Mention]:
     if "@" not in text:
         return []
@@ -127,6 +170,8 @@ def dataset_contexts(text: str) -> list[Mention]:
             words.pop(0)
         if not words or not any(c.isupper() or c.isdigit() for c in words[-1]):
             continue
+        if all(word.lower() in _LANGUAGE_WORDS for word in words):
+            continue  # "an English corpus"
         surface = " ".join(words)
         start = head.start() - len(surface)
         if text[start : head.start()] == surface:
@@ -155,13 +200,27 @@ def _looks_like_a_name(name: str, not_names: set[str], after: str = "") -> bool:
     words = name.split()
     if not words or "/" in name or after.startswith(("'s", "’s")):
         return False  # "AI2's OLMo": AI2 owns the model
+    if all(part.lower() in _LANGUAGE_WORDS for part in re.split(r"[\s\-]+", name)):
+        return False  # "Chinese-to-English", "English-German": a language pair
     if name.lower() in not_names or words[0].lower() in not_names:
         return False
     if len(words) == 1 and name.endswith("s") and name[:-1].isupper():
         return False  # a plural acronym: LLMs
-    return any(any(c.isupper() or c.isdigit() for c in word[1:]) for word in words) or (
-        len(words) == 1 and name.isupper() and len(name) > 2
-    )
+    if len(words) == 1 and name.isupper():
+        return len(name) > 2  # "NQ" alone could be anything; "MSMT" less so
+    return any(any(c.isupper() or c.isdigit() for c in word[1:]) for word in words)
+
+
+_LANGUAGE_WORDS = _words(
+    """
+    english chinese german french spanish italian portuguese russian japanese korean arabic hindi bengali
+    urdu persian farsi turkish dutch swedish danish norwegian finnish polish czech romanian hungarian greek
+    hebrew thai vietnamese indonesian malay swahili tamil telugu ukrainian catalan basque estonian latvian
+    lithuanian slovak slovenian croatian serbian bulgarian icelandic irish welsh tagalog amharic yoruba
+    zulu xhosa nepali sinhala burmese khmer lao mongolian kazakh uzbek pashto kurdish multilingual
+    cross-lingual bilingual monolingual to and
+    """
+)
 
 
 def coordinated(text: str, mentions: list[Mention], not_names: set[str]) -> list[Mention]:
@@ -218,5 +277,9 @@ def _in_url(text: str, position: int) -> bool:
     return "/" in text[word_start:position] or "://" in text[word_start : position + 8]
 
 
+_TRAILING_HEAD = re.compile(r"\s(?:Benchmark|Dataset|Corpus|Suite|Challenge|Leaderboard)s?$")
+
+
 def _trim_name(name: str) -> str:
-    return name.rstrip(".,;:'")
+    """Without trailing punctuation or a capitalised head noun ("RAFT Benchmark" -> "RAFT")."""
+    return _TRAILING_HEAD.sub("", name.rstrip(".,;:'"))

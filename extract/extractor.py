@@ -55,13 +55,15 @@ EXTRACTOR_VERSION = (
 )
 
 
-def build_pipeline(held_out_ids: Iterable[str] = ()) -> spacy.language.Language:
-    """spacy.blank("en") and the project's components; `held_out_ids` drops lexicon entries taken from
-    those seed gold papers (for cross-validation)."""
+def build_pipeline(
+    held_out_ids: Iterable[str] = (), conventions: str = "guidelines"
+) -> spacy.language.Language:
+    """spacy.blank("en") and the project's components. `held_out_ids` drops lexicon entries taken from those
+    seed gold papers (for cross-validation); `conventions="tdmsci"` marks spans as TDMSci does."""
     nlp = spacy.blank("en")
     nlp.add_pipe("paperpulse_lexicon", config={"held_out_ids": sorted(held_out_ids)})
     nlp.add_pipe("paperpulse_definitions")
-    nlp.add_pipe("paperpulse_resolve")
+    nlp.add_pipe("paperpulse_resolve", config={"conventions": conventions})
     nlp.add_pipe("paperpulse_results")
     return nlp
 
@@ -114,5 +116,5 @@ def prediction(paper_id, doc) -> dict:
     }
 
 
-def load(held_out_ids: Iterable[str] = ()) -> Extractor:
-    return Extractor(build_pipeline(held_out_ids))
+def load(held_out_ids: Iterable[str] = (), conventions: str = "guidelines") -> Extractor:
+    return Extractor(build_pipeline(held_out_ids, conventions))
