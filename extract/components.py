@@ -13,8 +13,9 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-from spacy.attrs import IDX, LENGTH
+import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -22,9 +23,20 @@ from spacy.tokens import Doc
 from extract import contexts, definitions, results, shapes
 from extract.lexicon import Entry, alias_variants, read_lexicons
 from extract.mentions import Mention, resolve_overlaps
+from extract.text import find_any
 
 CANDIDATES = "paperpulse_candidates"
-DIGIT_TOKENS = "paperpulse_digit_tokens"
+CUES = "paperpulse_cues"
+# Words the rules start from. The lexicon's PhraseMatcher finds them in the same pass as the names, so no
+# component scans the text for them again: kind -> words (matched on LOWER).
+CUE_WORDS = {
+    "we": ("we",),
+    "naming": ("called", "named", "dubbed", "termed", "coined", "namely", "denoted", "denoting"),
+    "method_noun": ("method", "methods", "model", "models", "framework", "algorithm", "approach"),
+    "dataset_head": ("benchmark", "benchmarks", "dataset", "datasets", "corpus"),
+    "on": ("on",),
+}
+DIGIT_RUNS = "paperpulse_digit_runs"
 TITLE = "paperpulse_title"
 TEXT = "paperpulse_text"
 
@@ -42,20 +54,12 @@ def _leading_letters(text: str) -> str:
     return _LEADING_LETTERS.match(text).group().lower()
 
 
-def _has_digit(text: str) -> bool:
-    return any(c.isdigit() for c in text)
-
-
-def _is_shaped(text: str) -> bool:
-    """Letters with digits, hyphens, slashes or underscores (`LLaMA3`, `GPT-3.5`, `8B`, `V1/V2`), or a lone
-    hyphen or slash, which the tokenizer splits off between letters (`Conformer - CTC`)."""
-    if text in ("-", "/"):
-        return True
-    return any(c.isalpha() for c in text) and any(c.isdigit() or c in "-/_" for c in text)
-
-
 def candidates(doc: Doc) -> list[Mention]:
     return doc.user_data.setdefault(CANDIDATES, [])
+
+
+def cues_of(doc: Doc) -> dict[str, list[int]]:
+    return doc.user_data.get(CUES) or {kind: [] for kind in CUE_WORDS}
 
 
 def text_of(doc: Doc) -> str:
@@ -68,10 +72,6 @@ def text_of(doc: Doc) -> str:
 
 class LexiconMatcher:
     def __init__(self, nlp: Language, entries: list[Entry]):
-        # Lexeme flags, computed once per word type in C: the token-shape rules and the results component
-        # look only at the few tokens that carry them instead of scanning the whole text.
-        self.digit_flag = nlp.vocab.add_flag(_has_digit)
-        self.shape_flag = nlp.vocab.add_flag(_is_shaped)
         # One matcher on LOWER for every alias; names that are also common words ("OPT", "CLIP", "Pile") must
         # then match one of their spellings exactly.
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -85,12 +85,22 @@ class LexiconMatcher:
         # The leading letters of every model alias (`llama` of `LLaMA-2`): a chunk whose leading letters are
         # not among them cannot start with a known name.
         self.model_heads: set[str] = set()
+        self._chunks: dict[str, _ChunkName | None] = {}
+        self._named: dict[tuple[str, str, str], tuple[str, str | None]] = {}
+        # Patterns are tokenized by a twin tokenizer: spaCy caches only the first 10,000 chunks a tokenizer
+        # sees, and the pipeline's own cache is worth more kept for abstracts than for aliases.
+        pattern_tokenizer = spacy.blank("en", vocab=nlp.vocab).tokenizer
+        self.cue_kinds: dict[int, str] = {}
+        for kind, words in CUE_WORDS.items():
+            key = f"cue:{kind}"
+            self.cue_kinds[nlp.vocab.strings.add(key)] = kind
+            self.matcher.add(key, list(pattern_tokenizer.pipe(words)))
         for entry in entries:
             key = f"{entry.type}:{entry.canonical}"
             key_id = nlp.vocab.strings.add(key)
             self.entries[key_id] = entry
             variants = sorted(set().union(*(alias_variants(alias, entry.type) for alias in entry.aliases)))
-            self.matcher.add(key, list(nlp.tokenizer.pipe(variants)))
+            self.matcher.add(key, list(pattern_tokenizer.pipe(variants)))
             if not any(alias.islower() for alias in entry.aliases):
                 self.never_lowercase.add(key_id)
             if entry.case_sensitive:
@@ -108,12 +118,20 @@ class LexiconMatcher:
     def __call__(self, doc: Doc) -> Doc:
         text = text_of(doc)
         found = candidates(doc)
+        cues: dict[str, list[int]] = {kind: [] for kind in CUE_WORDS}
+        doc.user_data[CUES] = cues
         for match_id, start, end in self.matcher(doc):
+            kind = self.cue_kinds.get(match_id)
+            if kind is not None:
+                cues[kind].append(doc[start].idx)
+                continue
             entry = self.entries[match_id]
-            start_char = doc[start].idx
-            end_char = doc[end - 1].idx + len(doc[end - 1])
-            spellings = self.exact_spellings.get(match_id)
+            first = doc[start]
+            start_char = first.idx
+            last = first if end == start + 1 else doc[end - 1]
+            end_char = last.idx + len(last)
             surface = text[start_char:end_char]
+            spellings = self.exact_spellings.get(match_id)
             if spellings is not None and surface not in spellings and surface.lower() not in spellings:
                 continue
             if match_id in self.never_lowercase and surface.islower() and " " not in surface:
@@ -121,32 +139,23 @@ class LexiconMatcher:
             if entry.type == "model":
                 found.append(self.model_mention(text, start_char, end_char, entry, ""))
             else:
+                found.append(Mention(entry.type, start_char, end_char, surface, entry.canonical, "lexicon"))
+        digit_runs = [(run.start(), run.end()) for run in results.DIGIT_RUN.finditer(text)]
+        doc.user_data[DIGIT_RUNS] = [start for start, _ in digit_runs]
+        for start in _chunk_starts(text, digit_runs):
+            chunk = shapes.CHUNK.match(text, start)
+            name = self.chunk_name(chunk.group()) if chunk else None
+            if name is None:
+                continue
+            if name.entry is not None:
+                found.append(self.model_mention(text, start, start + name.end, name.entry, name.tail))
+            else:
+                end = start + name.end
                 found.append(
                     Mention(
-                        entry.type,
-                        start_char,
-                        end_char,
-                        text[start_char:end_char],
-                        entry.canonical,
-                        "lexicon",
+                        "model", start, end, text[start:end], name.canonical, "shape", name.family, name.size
                     )
                 )
-        anchors = doc.to_array([self.digit_flag, self.shape_flag, IDX, LENGTH])
-        doc.user_data[DIGIT_TOKENS] = anchors[anchors[:, 0] == 1][:, 2:].tolist()
-        chunk_starts = set()
-        for start in anchors[anchors[:, 1] == 1][:, 2].tolist():
-            while start and text[start - 1] in _CHUNK_CHARACTERS:
-                start -= 1
-            chunk_starts.add(start)
-        for start in sorted(chunk_starts):
-            match = shapes.CHUNK.match(text, start)
-            if match is None:
-                continue
-            chunk = match.group()
-            if _leading_letters(chunk) in self.model_heads or chunk[0].isupper():
-                mention = self.shaped_model(text, start, chunk)
-                if mention:
-                    found.append(mention)
         return doc
 
     def lookup_model(self, name: str) -> Entry | None:
@@ -156,18 +165,29 @@ class LexiconMatcher:
         tail = glued_tail + shapes.TAIL.match(text, end).group()
         end += len(tail) - len(glued_tail)
         surface = text[start:end]
+        key = (entry.canonical, tail, surface)
+        named = self._named.get(key)
+        if named is None:
+            named = (shapes.canonical_with_tail(entry.canonical, tail), shapes.size_of(surface))
+            self._named[key] = named
         return Mention(
-            "model",
-            start,
-            end,
-            surface,
-            shapes.canonical_with_tail(entry.canonical, tail),
-            "lexicon" if not tail else "shape",
-            family=entry.family,
-            size=shapes.size_of(surface),
+            "model", start, end, surface, named[0], "shape" if tail else "lexicon", entry.family, named[1]
         )
 
-    def shaped_model(self, text: str, start: int, chunk: str) -> Mention | None:
+    def chunk_name(self, chunk: str) -> _ChunkName | None:
+        """What model name a word-like chunk starts with, if any; chunks recur, so answers are kept."""
+        if chunk in self._chunks:
+            return self._chunks[chunk]
+        if len(self._chunks) > _CACHE_LIMIT:
+            self._chunks.clear()
+            self._named.clear()
+        name = None
+        if _leading_letters(chunk) in self.model_heads or chunk[0].isupper():
+            name = self._chunk_name(chunk)
+        self._chunks[chunk] = name
+        return name
+
+    def _chunk_name(self, chunk: str) -> _ChunkName | None:
         for point in shapes.split_points(chunk):
             entry = self.lookup_model(chunk[:point])
             if entry is None:
@@ -177,21 +197,55 @@ class LexiconMatcher:
             tail = tail_pattern.match(rest).group()
             if not tail or rest[len(tail) : len(tail) + 1].isalnum():
                 return None
-            return self.model_mention(text, start, start + point + len(tail), entry, tail)
+            return _ChunkName(point + len(tail), entry, tail)
         sized = shapes.UNKNOWN_SIZED.fullmatch(chunk)
         if sized and len(sized["name"]) > 1 and sized["name"].lower() not in definitions.NOT_NAMES:
-            end = start + len(chunk)
-            return Mention(
-                "model",
-                start,
-                end,
-                chunk,
-                shapes.canonical_with_tail(sized["name"], chunk[len(sized["name"]) :]),
-                "shape",
-                family=sized["name"].lower(),
-                size=sized["size"].upper(),
-            )
+            canonical = shapes.canonical_with_tail(sized["name"], chunk[len(sized["name"]) :])
+            return _ChunkName(len(chunk), None, "", canonical, sized["name"].lower(), sized["size"].upper())
         return None
+
+
+class _ChunkName(NamedTuple):
+    end: int  # of the name within the chunk
+    entry: Entry | None  # the lexicon entry it extends, or None for an unknown sized name (`Foo-13B`)
+    tail: str
+    canonical: str | None = None
+    family: str | None = None
+    size: str | None = None
+
+
+# The shape caches are cleared past this many entries, so memory stays flat on endless streams.
+_CACHE_LIMIT = 200_000
+
+
+def _chunk_starts(text: str, digit_runs: list[tuple[int, int]]) -> list[int]:
+    """Starts of the word-like chunks that hold a shape anchor, in order: a hyphen, slash or underscore
+    inside a word (`GPT-3.5`, `V1/V2`), or digits next to a letter (`LLaMA3`, `7B`)."""
+    anchors = [
+        start
+        for start, end in digit_runs
+        if text[start - 1 : start].isalpha() or text[end : end + 1].isalpha()
+    ]
+    for joint in find_any(text, _JOINTS):
+        if text[joint - 1 : joint].isalnum() and text[joint + 1 : joint + 2].isalnum():
+            anchors.append(joint)
+    anchors.sort()
+    starts = []
+    previous_end = -1
+    for start in anchors:
+        if start < previous_end:
+            continue  # inside the chunk just seen
+        end = start + 1
+        while start and text[start - 1] in _CHUNK_CHARACTERS:
+            start -= 1
+        while end < len(text) and text[end] in _CHUNK_CHARACTERS:
+            end += 1
+        starts.append(start)
+        previous_end = end
+    return starts
+
+
+_JOINTS = ("-", "/", "_")
 
 
 @Language.factory("paperpulse_lexicon", default_config={"held_out_ids": []})
@@ -203,7 +257,7 @@ def make_lexicon_matcher(nlp: Language, name: str, held_out_ids: list[str]) -> L
 def make_definition_linker(nlp: Language, name: str):
     def link_definitions(doc: Doc) -> Doc:
         found = candidates(doc)
-        own = definitions.find(text_of(doc), doc.user_data.get(TITLE, ""), found)
+        own = definitions.find(text_of(doc), doc.user_data.get(TITLE, ""), found, cues_of(doc))
         doc._.own_methods = own
         return doc
 
@@ -220,8 +274,13 @@ def make_resolver(nlp: Language, name: str, conventions: str):
     def resolve(doc: Doc) -> Doc:
         text = text_of(doc)
         not_names = definitions.NOT_NAMES | definitions.GENERIC_ACRONYMS
-        found = candidates(doc) + contexts.metric_shapes(text) + contexts.dataset_contexts(text)
-        found += contexts.datasets_after_on(text, not_names)
+        cues = cues_of(doc)
+        found = (
+            candidates(doc)
+            + contexts.metric_shapes(text)
+            + contexts.dataset_contexts(text, cues["dataset_head"])
+        )
+        found += contexts.datasets_after_on(text, not_names, cues["on"])
         mentions = resolve_overlaps(definitions.filter_candidates(text, found))
         listed = contexts.coordinated(text, mentions, not_names)
         if listed:
@@ -238,8 +297,8 @@ def make_resolver(nlp: Language, name: str, conventions: str):
 @Language.factory("paperpulse_results")
 def make_results_extractor(nlp: Language, name: str):
     def extract_results(doc: Doc) -> Doc:
-        digit_tokens = doc.user_data.get(DIGIT_TOKENS, [])
-        doc._.results = results.find(text_of(doc), doc._.mentions, doc._.own_methods or [], digit_tokens)
+        digit_runs = doc.user_data.get(DIGIT_RUNS)
+        doc._.results = results.find(text_of(doc), doc._.mentions, doc._.own_methods or [], digit_runs)
         return doc
 
     return extract_results

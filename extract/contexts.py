@@ -46,7 +46,6 @@ _SPLIT_TAIL = re.compile(
     re.I,
 )
 _VARIANT_PREFIX = re.compile(r"(?:\d+-)?(?:Split|Permuted|Rotated|Seq|Sequential|Class-incremental|S)-$")
-_DATASET_HEAD = re.compile(r"\s(?:benchmark|dataset|corpus)s?\b")
 _NAME_BEFORE_HEAD = re.compile(
     r"((?:[A-Z][\w\-.'+]*|[\w\-]*\d[\w\-.]*)(?:\s(?:[A-Z][\w\-.'+]*|\d[\w.]*)){0,3})$"
 )
@@ -158,14 +157,16 @@ def extend_datasets(text: str, mentions: list[Mention]) -> list[Mention]:
     return grown
 
 
-def dataset_contexts(text: str) -> list[Mention]:
-    """Name-like words right before "benchmark", "dataset" or "corpus": "the NTUML2021 benchmark"."""
+def dataset_contexts(text: str, heads: list[int]) -> list[Mention]:
+    """Name-like words right before "benchmark", "dataset" or "corpus" (whose starts are `heads`): "the
+    NTUML2021 benchmark"."""
     found = []
-    for head in _DATASET_HEAD.finditer(text):
-        name = _NAME_BEFORE_HEAD.search(text, max(0, head.start() - 60), head.start())
-        if not name:
-            continue
-        words = name.group(1).split()
+    for head_start in (head - 1 for head in heads if text[head - 1 : head] == " "):
+        words = text[max(0, head_start - 60) : head_start].split(" ")[1:][-4:]
+        while words and not _is_name_word(words[0]):
+            words.pop(0)
+        if any(not _is_name_word(word) for word in words):
+            words = words[[i for i, w in enumerate(words) if not _is_name_word(w)][-1] + 1 :]
         while words and words[0] in _NOT_DATASET_NAMES:
             words.pop(0)
         if not words or not any(c.isupper() or c.isdigit() for c in words[-1]):
@@ -173,10 +174,13 @@ def dataset_contexts(text: str) -> list[Mention]:
         if all(word.lower() in _LANGUAGE_WORDS for word in words):
             continue  # "an English corpus"
         surface = " ".join(words)
-        start = head.start() - len(surface)
-        if text[start : head.start()] == surface:
-            found.append(Mention("dataset", start, head.start(), surface, surface, "context"))
+        found.append(Mention("dataset", head_start - len(surface), head_start, surface, surface, "context"))
     return found
+
+
+def _is_name_word(word: str) -> bool:
+    """A capitalised word or one with digits, as names are written: "NTUML2021", "Long", "Arena"."""
+    return bool(word) and (word[0].isupper() or any(c.isdigit() for c in word)) and word[-1].isalnum()
 
 
 # A name-like phrase: capitalised words with inner capitals or digits ("CUHK-PEDES", "MSMT17", "Foo Bar-2").
@@ -187,12 +191,15 @@ _NAME_LIKE = (
 )
 _LIST_AFTER = re.compile(rf"(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+|/)(?P<name>{_NAME_LIKE})")
 _LIST_BEFORE = re.compile(rf"(?P<name>{_NAME_LIKE})(?:,\s*|\s+(?:and|or)\s+|/)$")
-_ON_NAME = re.compile(rf"\s(?:on|On)\s+(?:the\s+)?(?P<name>{_NAME_LIKE})")
-_NOT_DATASET_BEFORE_ON = re.compile(
-    r"(?:based|built|top|rel(?:y|ies|ying)|depend(?:s|ing)?|focus(?:es|ing)?|work(?:s|ing)?|runs?|running|"
-    r"deployed|implemented|conditioned|improves?|improving|outperforms?|relying|draw(?:s|ing)?|build(?:s|ing)?|"
-    r"comments?|reports?|insights?|perspectives?|light|emphasis|impact|effect|effects|attacks?)\s*$",
-    re.I,
+_NAME_AT = re.compile(rf"(?:the\s+)?(?P<name>{_NAME_LIKE})")
+# Words before "on X" that make X what the work builds on, not what it is evaluated on.
+_NOT_DATASET_BEFORE_ON = _words(
+    """
+    based built top rely relies relying depend depends depending focus focuses focusing work works working
+    run runs running deployed implemented conditioned improve improves improving outperform outperforms
+    draw draws drawing build builds building comment comments report reports insight insights perspective
+    perspectives light emphasis impact effect effects attack attacks operate operates
+    """
 )
 
 
@@ -200,7 +207,7 @@ def _looks_like_a_name(name: str, not_names: set[str], after: str = "") -> bool:
     words = name.split()
     if not words or "/" in name or after.startswith(("'s", "’s")):
         return False  # "AI2's OLMo": AI2 owns the model
-    if all(part.lower() in _LANGUAGE_WORDS for part in re.split(r"[\s\-]+", name)):
+    if all(part.lower() in _LANGUAGE_WORDS for part in name.replace("-", " ").split()):
         return False  # "Chinese-to-English", "English-German": a language pair
     if name.lower() in not_names or words[0].lower() in not_names:
         return False
@@ -243,7 +250,11 @@ def coordinated(text: str, mentions: list[Mention], not_names: set[str]) -> list
             if (start, start + len(name)) not in taken:
                 found.append(Mention(mention.type, start, start + len(name), name, name, "context"))
             position = start + len(name)
-        item = _LIST_BEFORE.search(text, max(0, mention.start - 40), mention.start)
+        item = (
+            _LIST_BEFORE.search(text, max(0, mention.start - 40), mention.start)
+            if _listed_before(text, mention.start)
+            else None
+        )
         if item:
             name = _trim_name(item.group("name"))
             start = item.start("name")
@@ -256,20 +267,29 @@ def coordinated(text: str, mentions: list[Mention], not_names: set[str]) -> list
     return found
 
 
-def datasets_after_on(text: str, not_names: set[str]) -> list[Mention]:
-    """ "... experiments on CUHK-PEDES": a name-like phrase after "on" is what the work is evaluated on."""
-    if " on " not in text:
-        return []
+def datasets_after_on(text: str, not_names: set[str], ons: list[int]) -> list[Mention]:
+    """ "... experiments on CUHK-PEDES": a name-like phrase after "on" (whose starts are `ons`) is what the
+    work is evaluated on."""
     found = []
-    for match in _ON_NAME.finditer(text):
+    for on in ons:
+        match = _NAME_AT.match(text, on + 3) if text[on + 2 : on + 3] == " " else None
+        if not match:
+            continue
         name = _trim_name(match.group("name"))
         if not _looks_like_a_name(name, not_names):
             continue
-        if _NOT_DATASET_BEFORE_ON.search(text, max(0, match.start() - 14), match.start()):
+        previous = text[max(0, match.start() - 24) : match.start()].split()[-2:-1]
+        if previous and previous[0].lower() in _NOT_DATASET_BEFORE_ON:
             continue
         start = match.start("name")
         found.append(Mention("dataset", start, start + len(name), name, name, "context"))
     return found
+
+
+def _listed_before(text: str, position: int) -> bool:
+    """A cheap test for "X, " / "X and " / "X/" right before `position`."""
+    before = text[max(0, position - 5) : position]
+    return before.endswith((", ", " and ", " or ", "/", ","))
 
 
 def _in_url(text: str, position: int) -> bool:

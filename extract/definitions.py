@@ -65,21 +65,21 @@ _NAMED_AFTER = (
 # More names coordinated with the first: "our new methods TREX and BoostIn".
 _COORDINATED_NAME = re.compile(rf"(?:,\s*|\s+and\s+|,\s+and\s+)(?P<name>{_NAME})")
 # "we propose X", "an algorithm called X"; each starts with a rare character so the engine skips ahead.
-# Each with words that must be in the text for it to match: a cheap test that skips most abstracts.
+# Each anchored where one of its cue words starts (components.CUE_WORDS).
 _PROPOSALS = (
     (
+        "we",
         re.compile(
-            r"[Ww](?<!\w[Ww])e\s+(?:first\s+|further\s+|also\s+|then\s+)?(?:propose|present|introduce|develop|"
+            r"[Ww]e\s+(?:first\s+|further\s+|also\s+|then\s+)?(?:propose|present|introduce|develop|"
             r"design|devise|release|contribute|construct|curate|create|build)" + _NAMED_AFTER
         ),
-        ("we ", "We "),
     ),
     (
+        "naming",
         re.compile(
-            r"\s(?:called|named|dubbed|termed(?:\s+as)?|coined|namely|denoted(?:\s+as)?|denoting)"
+            r"(?:called|named|dubbed|termed(?:\s+as)?|coined|namely|denoted(?:\s+as)?|denoting)"
             + _NAMED_AFTER
         ),
-        ("called", "named", "dubbed", "termed", "coined", "namely", "denot"),
     ),
 )
 _DATASET_WORDS = re.compile(
@@ -103,10 +103,8 @@ _HEAD_NOUNS = _words(
     """
 )
 # "the PROP method", "our DSnoT framework"
-_METHOD_PHRASE = re.compile(
-    rf"(?:the|our|The|Our)\s+(?P<name>{_NAME})\s+(?:method|model|framework|algorithm|approach|architecture|"
-    r"network|system|pipeline|technique|agent)s?\b"
-)
+# What stands right before one of those nouns; searched in a short window that ends at the noun.
+_METHOD_PHRASE = re.compile(rf"(?:the|our|The|Our)\s+(?P<name>{_NAME})$")
 _CAMEL_POINT = re.compile(r"[A-Z](?<=[a-z][A-Z])")
 _COINED = re.compile(r"[A-Z](?<![\w\-][A-Z])[A-Za-z0-9]*(?:-[A-Z0-9][A-Za-z0-9]*)*(?![\w'])")
 # Left over from LaTeX in abstracts ("English\rightarrow German" flattened to "EnglishrightarrowGerman").
@@ -227,13 +225,15 @@ class _Names:
             self.own.append(surface)
 
 
-def find(text: str, title: str, found: list[Mention]) -> list[str]:
-    """Add definition, proposal, title and coined-name mentions to `found`; return the own method names."""
+def find(text: str, title: str, found: list[Mention], cues: dict[str, list[int]]) -> list[str]:
+    """Add definition, proposal, title and coined-name mentions to `found`; return the own method names.
+
+    `cues` are the starts of the cue words the lexicon matcher found (see components.CUE_WORDS)."""
     names = _Names()
     title_prefix = _TITLE_PREFIX.match(title or "")
     title_name = title_prefix.group(1) if title_prefix and _is_title_name(title_prefix.group(1)) else None
     _add_definitions(text, title or "", found, names)
-    _add_proposals(text, names)
+    _add_proposals(text, names, cues)
     if title_name and title_name.lower() not in GENERIC_ACRONYMS:
         title_rest = title[title_prefix.end() :]
         entity_type = "dataset" if _DATASET_WORDS.search(title_rest) else "model"
@@ -328,10 +328,13 @@ def _capitals_spell(short: str, long_form: str) -> bool:
     return len(capitals) >= 2 and capitals == "".join(c for c in short.upper() if c.isalpha())
 
 
-def _add_proposals(text: str, names: _Names) -> None:
-    matches = [
-        m for pattern, words in _PROPOSALS if any(w in text for w in words) for m in pattern.finditer(text)
-    ]
+def _add_proposals(text: str, names: _Names, cues: dict[str, list[int]]) -> None:
+    matches = []
+    for kind, pattern in _PROPOSALS:
+        for start in cues[kind]:
+            match = pattern.match(text, start)
+            if match:
+                matches.append(match)
     for match in matches:
         name = match.group("name").rstrip(".")
         if name.lower() in NOT_NAMES or name.lower() in GENERIC_ACRONYMS or len(name) < 2:
@@ -346,10 +349,16 @@ def _add_proposals(text: str, names: _Names) -> None:
         more = _COORDINATED_NAME.match(text, match.end("name"))
         if more and _is_coined(more.group("name")):
             names.add(more.group("name"), entity_type, more.group("name"), True)
-    for match in _METHOD_PHRASE.finditer(text):
-        name = match.group("name")
-        if _is_coined(name) and name.lower() not in GENERIC_ACRONYMS:
-            names.add(name, "model", name, False)
+    for noun_start in cues["method_noun"]:
+        start = noun_start - 1
+        words = text[max(0, start - 50) : start].rsplit(None, 2)
+        if len(words) < 2 or words[-2] not in ("the", "our", "The", "Our") or not _is_coined(words[-1]):
+            continue
+        match = _METHOD_PHRASE.search(text, max(0, start - 50), start)
+        if match:
+            name = match.group("name")
+            if _is_coined(name) and name.lower() not in GENERIC_ACRONYMS:
+                names.add(name, "model", name, False)
 
 
 def _title_expansion(short: str, title_rest: str) -> str | None:

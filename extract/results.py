@@ -15,6 +15,7 @@ method when it has one, else the model named before the number.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from extract.mentions import Mention
@@ -28,7 +29,7 @@ _NUMBER = re.compile(
 )
 # The rest of a range after its first number: "40-90%", "0.27%-0.35%", "60% to 75%".
 _RANGE_END = re.compile(r"\\?%?\s?(?:[-–]|to\s)\s?\d+(?:\.\d+)?\s?(?P<unit>\\?%|x\b|×)")
-_DIGIT_RUN = re.compile(r"\d+(?:[.,]\d+)*")
+DIGIT_RUN = re.compile(r"\d[\d.,]*")
 _SIGNS = "+-−±~"
 # Units that make a number a result; a bare number needs a metric or dataset named next to it.
 _RESULT_UNITS = {"%", "x", "points", "pp", "ms", "s", "sec", "seconds", "minutes", "hours", "dB"}
@@ -94,14 +95,15 @@ class Number:
     group: int = 0  # numbers in brackets after a number share its group: "2.46% (90.72% vs. 88.54%)"
 
 
-def numbers_in(text: str, digit_tokens: list[tuple[int, int]]) -> list[Number]:
-    """The numbers that start inside the tokens holding digits ((start, length) pairs), in text order."""
+def numbers_in(text: str, digit_runs: list[int] | None = None) -> list[Number]:
+    """The numbers of the text, in order."""
+    if digit_runs is None:
+        digit_runs = [run.start() for run in DIGIT_RUN.finditer(text)]
     numbers: list[Number] = []
-    for token_start, length in digit_tokens:
-        for run in _DIGIT_RUN.finditer(text, token_start, token_start + length):
-            number = _number_at(text, run.start())
-            if number and (not numbers or numbers[-1].start != number.start):
-                numbers.append(number)
+    for start in digit_runs:
+        number = _number_at(text, start)
+        if number:
+            numbers.append(number)
     return numbers
 
 
@@ -142,17 +144,28 @@ def _unit_of(raw: str | None) -> str:
 
 
 def find(
-    text: str, mentions: list[Mention], own_methods: list[str], digit_tokens: list[tuple[int, int]]
+    text: str, mentions: list[Mention], own_methods: list[str], digit_runs: list[int] | None = None
 ) -> list[dict]:
-    candidates = [n for n in numbers_in(text, digit_tokens) if _is_candidate(text, n, mentions)]
+    """The results of an abstract; `digit_runs` (starts of digit runs) saves a scan when already known."""
+    covered = bytearray(len(text) + 1)  # characters inside mentions: numbers there are parts of names
+    for mention in mentions:
+        covered[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
+    candidates = [
+        n
+        for n in numbers_in(text, digit_runs)
+        if 1 not in covered[n.start : n.end] and _is_candidate(text, n)
+    ]
     if not candidates:
         return []
     found = []
     own = own_methods[0] if own_methods else None
-    for start, end in sentence_spans(text):
-        numbers = [n for n in candidates if start <= n.start < end]
-        if not numbers:
-            continue
+    spans = sentence_spans(text)
+    sentence_starts = [start for start, _ in spans]
+    by_sentence: dict[int, list[Number]] = {}
+    for number in candidates:
+        by_sentence.setdefault(max(bisect_right(sentence_starts, number.start) - 1, 0), []).append(number)
+    for index, numbers in by_sentence.items():
+        start, end = spans[index]
         sentence_mentions = [m for m in mentions if start <= m.start and m.end <= end]
         metrics = [m for m in sentence_mentions if m.type == "metric"]
         datasets = [m for m in sentence_mentions if m.type == "dataset"]
@@ -206,11 +219,9 @@ def find(
     return found
 
 
-def _is_candidate(text: str, number: Number, mentions: list[Mention]) -> bool:
-    """Not a size, count, year, reference, set-up percentage or part of a name."""
+def _is_candidate(text: str, number: Number) -> bool:
+    """Not a size, count, year, reference or set-up percentage."""
     start, end, unit, value = number.start, number.end, number.unit, number.value
-    if any(m.start < end and start < m.end for m in mentions):
-        return False
     if not unit and _YEAR.fullmatch(value):
         return False
     if unit in ("", "x") and _NOT_RESULT_AFTER.match(text, end):
