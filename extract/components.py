@@ -264,6 +264,9 @@ def make_definition_linker(nlp: Language, name: str):
     return link_definitions
 
 
+_NOT_NAMES = frozenset(definitions.NOT_NAMES | definitions.GENERIC_ACRONYMS)
+
+
 @Language.factory("paperpulse_resolve", default_config={"conventions": "guidelines"})
 def make_resolver(nlp: Language, name: str, conventions: str):
     """`conventions`: "guidelines" (GUIDELINES.md spans) or "tdmsci" (TDMSci's: bare metric heads, dataset
@@ -273,7 +276,7 @@ def make_resolver(nlp: Language, name: str, conventions: str):
 
     def resolve(doc: Doc) -> Doc:
         text = text_of(doc)
-        not_names = definitions.NOT_NAMES | definitions.GENERIC_ACRONYMS
+        not_names = _NOT_NAMES
         cues = cues_of(doc)
         found = (
             candidates(doc)

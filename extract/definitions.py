@@ -170,6 +170,17 @@ def long_form_for(short: str, before: str) -> str | None:
     return long_form
 
 
+def _in_words(text: str, word: str) -> bool:
+    """Whether `word` occurs in `text` as a whole word."""
+    start = text.find(word)
+    while start != -1:
+        end = start + len(word)
+        if not text[start - 1 : start].isalnum() and not text[end : end + 1].isalnum():
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
 def _occurrences(text: str, surface: str) -> list[int]:
     """Where `surface` occurs as a whole word (not inside `surface-based` or `surfaces`)."""
     starts = []
@@ -261,7 +272,7 @@ def _add_definitions(text: str, title: str, found: list[Mention], names: _Names)
         sentence_start, _ = _sentence_around(text, match.start())
         before = text[sentence_start : match.start()]
         sentence = text[sentence_start : match.end()]
-        proposes = bool(_PROPOSAL_CUE.search(sentence)) or bool(re.search(rf"\b{re.escape(short)}\b", title))
+        proposes = _in_words(title, short) or bool(_PROPOSAL_CUE.search(sentence))
         long_form = _long_form_in(short, before)
         if long_form is None:
             if proposes and _is_coined(short):
@@ -400,7 +411,7 @@ def _add_coined(text: str, found: list[Mention], not_names: set[str]) -> None:
             entity_type = "metric"
         elif (
             _DATASET_WORDS.match(after.strip())
-            or _DATASET_APPOSITION.match(after)
+            or (after[:1] == "," and _DATASET_APPOSITION.match(after))
             or before.endswith(("on ", "on the "))
         ):
             entity_type = "dataset"
@@ -428,7 +439,7 @@ def _is_camel(word: str) -> bool:
     return False
 
 
-_NOT_A_SYSTEM_AFTER = re.compile(r"-[a-z]|\s(?:problem|effect|issue|phenomenon|conjecture)\b")
+_NOT_A_SYSTEM_AFTER = (" problem", " effect", " issue", " phenomenon", " conjecture")
 
 
 def filter_candidates(text: str, found: list[Mention]) -> list[Mention]:
@@ -436,7 +447,10 @@ def filter_candidates(text: str, found: list[Mention]) -> list[Mention]:
     (`the Janus problem`)."""
     kept = []
     for mention in found:
-        if mention.type in ("metric", "model") and _NOT_A_SYSTEM_AFTER.match(text, mention.end):
+        if mention.type != "dataset" and (
+            (text[mention.end : mention.end + 1] == "-" and text[mention.end + 1 : mention.end + 2].islower())
+            or text.startswith(_NOT_A_SYSTEM_AFTER, mention.end)
+        ):
             continue
         kept.append(mention)
     return kept

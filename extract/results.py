@@ -52,10 +52,26 @@ _NOT_RESULT_AFTER_PERCENT = re.compile(
 _NOT_RESULT_BEFORE = re.compile(
     r"(?:Table|Figure|Fig\.|Section|Sec\.|Eq\.|arXiv:?|top|Top|@|k\s?=|n\s?=|N\s?=)\s*$"
 )
-_IMPROVEMENT_BEFORE = re.compile(
-    r"\b(?:by|improv\w*|gains?|outperform\w*|boost\w*|increas\w*|reduc\w*|decreas\w*|surpass\w*|exceed\w*|"
-    r"lower\w*|cut\w*|sav\w*|speed\w*|accelerat\w*|beat\w*|margin\w*|increment\w*)\W+(?:\w+\W+){0,2}$",
-    re.I,
+# Words up to three before a number that make it a gain: "improves ... by 3%", "outperforms X by".
+_GAIN_STEMS = (
+    "by",
+    "improv",
+    "gain",
+    "outperform",
+    "boost",
+    "increas",
+    "reduc",
+    "decreas",
+    "surpass",
+    "exceed",
+    "lower",
+    "cut",
+    "sav",
+    "speed",
+    "accelerat",
+    "beat",
+    "margin",
+    "increment",
 )
 _IMPROVEMENT_AFTER = re.compile(
     r"^\W*(?:\w+\W+){0,2}?(?:improvements?|gains?|increases?|reductions?|boosts?|speedups?|speed-ups?|faster|"
@@ -351,6 +367,7 @@ def _kind(text: str, number: Number, sentence_start: int, sentence_end: int) -> 
     if _TARGET_BEFORE.search(before):
         return "absolute"  # "boosted to 80.2%" states the new value
     after = text[number.end : min(sentence_end, number.end + 40)]
-    if _IMPROVEMENT_BEFORE.search(before) or _IMPROVEMENT_AFTER.search(after):
+    words_before = before.lower().replace("-", " ").replace("(", " ").split()[-3:]
+    if any(word.startswith(_GAIN_STEMS) for word in words_before) or _IMPROVEMENT_AFTER.search(after):
         return "improvement"
     return "absolute"

@@ -12,10 +12,38 @@ import re
 # abbreviations that abstracts use mid-sentence.
 _RARE_STOPS = ("? ", "! ", '." ', ".) ", ".] ", ".\n", "?\n", "!\n")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
-_NO_BREAK_AFTER = re.compile(
-    r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Tab|approx|resp|w\.r\.t|a\.k\.a|No|Dr|Mr|Ms|St)\."
-    r"|\b[A-Z]\.)$"
+_ABBREVIATIONS = frozenset(
+    [
+        "e.g",
+        "i.e",
+        "al",
+        "etc",
+        "vs",
+        "cf",
+        "Fig",
+        "Figs",
+        "Eq",
+        "Eqs",
+        "Sec",
+        "Tab",
+        "approx",
+        "resp",
+        "w.r.t",
+        "a.k.a",
+        "No",
+        "Dr",
+        "Mr",
+        "Ms",
+        "St",
+    ]
 )
+
+
+def _is_abbreviation(before: str) -> bool:
+    """Whether the word before a period is an abbreviation ("e.g.", "et al.") or an initial ("J.")."""
+    word = before.rsplit(None, 1)[-1] if before.strip() else ""
+    word = word.lstrip("([\"'")
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isupper())
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -28,11 +56,20 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for stop in stops:
         if stop < start:
             continue
-        match = _SENTENCE_END.match(text, stop)
-        if match is None or _NO_BREAK_AFTER.search(text, max(0, stop - 12), stop + 1):
+        if text[stop + 1 : stop + 2] == " ":
+            following = text[stop + 2 : stop + 3]
+            if not (following.isupper() or following.isdigit() or following in "\"'([") or not following:
+                continue
+            end = stop + 2
+        else:
+            match = _SENTENCE_END.match(text, stop)
+            if match is None:
+                continue
+            end = match.end()
+        if text[stop] == "." and _is_abbreviation(text[max(0, stop - 8) : stop]):
             continue
         spans.append((start, stop + 1))
-        start = match.end()
+        start = end
     if start < len(text):
         spans.append((start, len(text.rstrip())))
     return [(s, e) for s, e in spans if e > s]
