@@ -22,7 +22,7 @@ from spacy.tokens import Doc
 
 from extract import contexts, definitions, results, shapes
 from extract.lexicon import Entry, alias_variants, read_lexicons
-from extract.mentions import Mention, resolve_overlaps
+from extract.mentions import FIRM_SOURCES, Mention, resolve_overlaps
 from extract.text import find_any
 
 CANDIDATES = "paperpulse_candidates"
@@ -134,8 +134,8 @@ class LexiconMatcher:
             spellings = self.exact_spellings.get(match_id)
             if spellings is not None and surface not in spellings and surface.lower() not in spellings:
                 continue
-            if match_id in self.never_lowercase and surface.islower() and " " not in surface:
-                continue
+            if match_id in self.never_lowercase and surface.islower():
+                continue  # "real" is no ReaL, "low-rank adaptation" a description, not LoRA's name
             if entry.type == "model":
                 found.append(self.model_mention(text, start_char, end_char, entry, ""))
             else:
@@ -253,11 +253,13 @@ def make_lexicon_matcher(nlp: Language, name: str, held_out_ids: list[str]) -> L
     return LexiconMatcher(nlp, read_lexicons(held_out_ids=held_out_ids))
 
 
-@Language.factory("paperpulse_definitions")
-def make_definition_linker(nlp: Language, name: str):
+@Language.factory("paperpulse_definitions", default_config={"held_out_ids": []})
+def make_definition_linker(nlp: Language, name: str, held_out_ids: list[str]):
+    expansions = definitions.expansion_words(read_lexicons(held_out_ids=held_out_ids))
+
     def link_definitions(doc: Doc) -> Doc:
         found = candidates(doc)
-        own = definitions.find(text_of(doc), doc.user_data.get(TITLE, ""), found, cues_of(doc))
+        own = definitions.find(text_of(doc), doc.user_data.get(TITLE, ""), found, cues_of(doc), expansions)
         doc._.own_methods = own
         return doc
 
@@ -265,6 +267,17 @@ def make_definition_linker(nlp: Language, name: str):
 
 
 _NOT_NAMES = frozenset(definitions.NOT_NAMES | definitions.GENERIC_ACRONYMS)
+
+
+def _firm_first(found: list[Mention]) -> list[Mention]:
+    """Drop context candidates that overlap a lexicon or shape candidate."""
+    firm = [m for m in found if m.source in FIRM_SOURCES]
+    if not firm or all(m.source != "context" for m in found):
+        return found
+    taken = bytearray(max(m.end for m in found) + 1)
+    for m in firm:
+        taken[m.start : m.end] = b"\x01" * (m.end - m.start)
+    return [m for m in found if m.source != "context" or 1 not in taken[m.start : m.end]]
 
 
 @Language.factory("paperpulse_resolve", default_config={"conventions": "guidelines"})
@@ -281,10 +294,10 @@ def make_resolver(nlp: Language, name: str, conventions: str):
         found = (
             candidates(doc)
             + contexts.metric_shapes(text)
-            + contexts.dataset_contexts(text, cues["dataset_head"])
+            + contexts.dataset_contexts(text, cues["dataset_head"], not_names)
         )
         found += contexts.datasets_after_on(text, not_names, cues["on"])
-        mentions = resolve_overlaps(definitions.filter_candidates(text, found))
+        mentions = resolve_overlaps(_firm_first(definitions.filter_candidates(text, found)))
         listed = contexts.coordinated(text, mentions, not_names)
         if listed:
             mentions = resolve_overlaps(mentions + listed)

@@ -45,6 +45,8 @@ _SPLIT_TAIL = re.compile(
     r"minival|val-other|test-easy|test-hard)\b",
     re.I,
 )
+# A variant glued to a known dataset: "LUPerson-T", "ImageNet-LT".
+_VARIANT_SUFFIX = re.compile(r"-[A-Z0-9][A-Za-z0-9]*(?![\w\-])")
 _VARIANT_PREFIX = re.compile(r"(?:\d+-)?(?:Split|Permuted|Rotated|Seq|Sequential|Class-incremental|S)-$")
 _NAME_BEFORE_HEAD = re.compile(
     r"((?:[A-Z][\w\-.'+]*|[\w\-]*\d[\w\-.]*)(?:\s(?:[A-Z][\w\-.'+]*|\d[\w.]*)){0,3})$"
@@ -145,7 +147,7 @@ def extend_datasets(text: str, mentions: list[Mention]) -> list[Mention]:
     for mention in mentions:
         if mention.type == "dataset":
             start, end = mention.start, mention.end
-            split = _SPLIT_TAIL.match(text, end)
+            split = _SPLIT_TAIL.match(text, end) or _VARIANT_SUFFIX.match(text, end)
             if split:
                 end = split.end()
             prefix = _VARIANT_PREFIX.search(text, max(0, start - 20), start)
@@ -157,7 +159,7 @@ def extend_datasets(text: str, mentions: list[Mention]) -> list[Mention]:
     return grown
 
 
-def dataset_contexts(text: str, heads: list[int]) -> list[Mention]:
+def dataset_contexts(text: str, heads: list[int], not_names: frozenset[str] = frozenset()) -> list[Mention]:
     """Name-like words right before "benchmark", "dataset" or "corpus" (whose starts are `heads`): "the
     NTUML2021 benchmark"."""
     found = []
@@ -173,6 +175,8 @@ def dataset_contexts(text: str, heads: list[int]) -> list[Mention]:
             continue
         if all(word.lower() in _LANGUAGE_WORDS for word in words):
             continue  # "an English corpus"
+        if words[-1].lower() in not_names or _SIZE_ONLY.fullmatch(words[-1]):
+            continue  # "VLMs benchmark", "1M dataset"
         surface = " ".join(words)
         found.append(Mention("dataset", head_start - len(surface), head_start, surface, surface, "context"))
     return found
@@ -203,14 +207,20 @@ _NOT_DATASET_BEFORE_ON = _words(
 )
 
 
+_SIZE_ONLY = re.compile(r"\d+(?:\.\d+)?[KMBT]?")
+_ADJECTIVE_END = re.compile(r"-[a-z]+(?:ed|ing|based|like|free|aware|specific|style)$")
+
+
 def _looks_like_a_name(name: str, not_names: set[str], after: str = "") -> bool:
     words = name.split()
     if not words or "/" in name or after.startswith(("'s", "’s")):
         return False  # "AI2's OLMo": AI2 owns the model
     if all(part.lower() in _LANGUAGE_WORDS for part in name.replace("-", " ").split()):
         return False  # "Chinese-to-English", "English-German": a language pair
-    if name.lower() in not_names or words[0].lower() in not_names:
-        return False
+    if name.lower() in not_names or words[0].lower() in not_names or words[-1].lower() in not_names:
+        return False  # "405B LLMs", "VLMs"
+    if _SIZE_ONLY.fullmatch(name) or _ADJECTIVE_END.search(name):
+        return False  # "1M", "LLM-generated"
     if len(words) == 1 and name.endswith("s") and name[:-1].isupper():
         return False  # a plural acronym: LLMs
     if len(words) == 1 and name.isupper():

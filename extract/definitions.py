@@ -93,7 +93,7 @@ _TASK_HEADS = _words(
     learning processing recognition understanding generation hypothesis theory intelligence vision retrieval
     translation detection segmentation classification answering reasoning modeling modelling analysis
     estimation prediction forecasting tracking identification re-identification captioning summarization
-    extraction search planning control
+    extraction search planning control coding decomposition
     """
 )
 _HEAD_NOUNS = _words(
@@ -170,6 +170,41 @@ def long_form_for(short: str, before: str) -> str | None:
     return long_form
 
 
+def expansion_words(entries) -> dict[str, frozenset[str]]:
+    """For each lexicon name, the content words of its spelled-out (multi-word) aliases."""
+    words: dict[str, frozenset[str]] = {}
+    for entry in entries:
+        spelled = {
+            w
+            for alias in entry.aliases
+            if " " in alias or "-" in alias
+            for w in re.split(r"[\s\-]+", alias.lower())
+            if len(w) > 2 and w not in _FUNCTION_WORDS
+        }
+        if spelled:
+            words[entry.canonical] = frozenset(spelled)
+    return words
+
+
+def _same_expansion(long_form: str, expansion_words: frozenset[str] | None) -> bool:
+    """Whether a defined long form spells out the lexicon name (shares a content word with its aliases)."""
+    if not expansion_words:
+        return False
+    words = {w for w in re.split(r"[\s\-]+", long_form.lower()) if w not in _FUNCTION_WORDS}
+    return bool(words & expansion_words)
+
+
+def _proposes(sentence: str) -> bool:
+    """A proposal cue leads up to the definition at the end of `sentence` (not via "based on X")."""
+    cues = list(_PROPOSAL_CUE.finditer(sentence))
+    return bool(cues) and _NOT_PROPOSED_BETWEEN.search(sentence, cues[-1].end()) is None
+
+
+_NOT_PROPOSED_BETWEEN = re.compile(
+    r"\b(?:based on|using|via|through|inspired by|with the help of|by means of)\b"
+)
+
+
 def _in_words(text: str, word: str) -> bool:
     """Whether `word` occurs in `text` as a whole word."""
     start = text.find(word)
@@ -227,6 +262,7 @@ class _Names:
         self.types: dict[str, tuple[str, str]] = {}
         self.own: list[str] = []
         self.descriptions: set[str] = set()  # short forms of lower-case descriptions, such as task names
+        self.shadowed: set[str] = set()  # lexicon names this paper defines as something else
 
     def add(self, surface: str, entity_type: str, canonical: str, own: bool) -> None:
         if surface in self.types:
@@ -236,14 +272,21 @@ class _Names:
             self.own.append(surface)
 
 
-def find(text: str, title: str, found: list[Mention], cues: dict[str, list[int]]) -> list[str]:
+def find(
+    text: str,
+    title: str,
+    found: list[Mention],
+    cues: dict[str, list[int]],
+    expansions: dict[str, frozenset[str]] | None = None,
+) -> list[str]:
     """Add definition, proposal, title and coined-name mentions to `found`; return the own method names.
 
-    `cues` are the starts of the cue words the lexicon matcher found (see components.CUE_WORDS)."""
+    `cues` are the starts of the cue words the lexicon matcher found (see components.CUE_WORDS);
+    `expansions` the words of each lexicon name's spelled-out aliases (`DPO`: direct, preference, ...)."""
     names = _Names()
     title_prefix = _TITLE_PREFIX.match(title or "")
     title_name = title_prefix.group(1) if title_prefix and _is_title_name(title_prefix.group(1)) else None
-    _add_definitions(text, title or "", found, names)
+    _add_definitions(text, title or "", found, names, expansions or {})
     _add_proposals(text, names, cues)
     if title_name and title_name.lower() not in GENERIC_ACRONYMS:
         title_rest = title[title_prefix.end() :]
@@ -254,6 +297,8 @@ def find(text: str, title: str, found: list[Mention], cues: dict[str, list[int]]
         )
         if expansion:
             names.add(expansion, entity_type, title_name, True)
+    if names.shadowed:
+        found[:] = [m for m in found if m.surface not in names.shadowed or m.source == "definition"]
     for surface, (entity_type, canonical) in names.types.items():
         for start in _occurrences(text, surface):
             found.append(Mention(entity_type, start, start + len(surface), surface, canonical, "definition"))
@@ -261,7 +306,9 @@ def find(text: str, title: str, found: list[Mention], cues: dict[str, list[int]]
     return [m for m in names.own if _occurrences(text, m)] or [m for m in names.own if m == title_name]
 
 
-def _add_definitions(text: str, title: str, found: list[Mention], names: _Names) -> None:
+def _add_definitions(
+    text: str, title: str, found: list[Mention], names: _Names, expansions: dict[str, frozenset[str]]
+) -> None:
     for match in _DEFINITION_PARENS.finditer(text):
         inside = match.group(1)
         short = re.split(r"[,;]\s", inside, maxsplit=1)[0].strip()
@@ -272,7 +319,7 @@ def _add_definitions(text: str, title: str, found: list[Mention], names: _Names)
         sentence_start, _ = _sentence_around(text, match.start())
         before = text[sentence_start : match.start()]
         sentence = text[sentence_start : match.end()]
-        proposes = _in_words(title, short) or bool(_PROPOSAL_CUE.search(sentence))
+        proposes = _in_words(title, short) or _proposes(sentence)
         long_form = _long_form_in(short, before)
         if long_form is None:
             if proposes and _is_coined(short):
@@ -290,6 +337,16 @@ def _add_definitions(text: str, title: str, found: list[Mention], names: _Names)
             found, short_start, short_start + len(short)
         )
         is_name = _is_capitalised_name(long_form) or _capitals_spell(short, long_form)
+        known_long = _known_type(found, long_start, long_end)
+        if (
+            known is not None
+            and known_long is None
+            and not _same_expansion(long_form, expansions.get(known.canonical))
+        ):
+            # "singular value decomposition (SVD)", "MOdel Surgery (MOS)": this paper's SVD and MOS, not
+            # the lexicon's Stable Video Diffusion and mean opinion score.
+            names.shadowed.add(short)
+            known = None
         if known is not None:
             names.add(short, known.type, known.canonical, False)
             if is_name:
@@ -309,7 +366,7 @@ def _add_definitions(text: str, title: str, found: list[Mention], names: _Names)
 def _long_form_in(short: str, before: str) -> str | None:
     """The long form, trying first without a trailing head noun ("Robust Dual Embedding method (RDE)")."""
     words = before.rstrip().rsplit(" ", 1)
-    if len(words) == 2 and words[1].lower() in _HEAD_NOUNS:
+    if len(words) == 2 and words[1].lower() in _HEAD_NOUNS and words[1][0].lower() != short[-1].lower():
         long_form = long_form_for(short, words[0])
         if long_form:
             return long_form
@@ -362,6 +419,8 @@ def _add_proposals(text: str, names: _Names, cues: dict[str, list[int]]) -> None
             names.add(more.group("name"), entity_type, more.group("name"), True)
     for noun_start in cues["method_noun"]:
         start = noun_start - 1
+        if start < 1 or text[start] != " ":
+            continue
         words = text[max(0, start - 50) : start].rsplit(None, 2)
         if len(words) < 2 or words[-2] not in ("the", "our", "The", "Our") or not _is_coined(words[-1]):
             continue
@@ -381,6 +440,11 @@ def _title_expansion(short: str, title_rest: str) -> str | None:
     for count in range(2, min(len(words), len(letters) + 3) + 1):
         candidate = " ".join(words[:count])
         if long_form_for(short, candidate) == candidate:
+            # One more capitalised word before a function word ends the name too: "Consistency Noise
+            # Injection for ...", but not "Train Once Deploy Many Efficient Supernet-Based ...".
+            rest = words[count : count + 2]
+            if len(rest) == 2 and rest[0][:1].isupper() and rest[1].lower() in _FUNCTION_WORDS:
+                return f"{candidate} {rest[0]}"
             return candidate
     return None
 

@@ -62,7 +62,7 @@ def build_pipeline(
     seed gold papers (for cross-validation); `conventions="tdmsci"` marks spans as TDMSci does."""
     nlp = spacy.blank("en")
     nlp.add_pipe("paperpulse_lexicon", config={"held_out_ids": sorted(held_out_ids)})
-    nlp.add_pipe("paperpulse_definitions")
+    nlp.add_pipe("paperpulse_definitions", config={"held_out_ids": sorted(held_out_ids)})
     nlp.add_pipe("paperpulse_resolve", config={"conventions": conventions})
     nlp.add_pipe("paperpulse_results")
     return nlp
