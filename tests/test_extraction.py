@@ -80,7 +80,7 @@ def test_llama_7b_spellings_share_one_canonical(extractor, surface):
     assert (entity["canonical"], entity["family"], entity["size"]) == ("LLaMA-7B", "llama", "7B")
 
 
-@pytest.mark.parametrize("surface", ["MS MARCO", "MS-MARCO", "MSMARCO", "ms marco"])
+@pytest.mark.parametrize("surface", ["MS MARCO", "MS-MARCO", "MSMARCO", "MS Marco"])
 def test_ms_marco_spellings_share_one_canonical(extractor, surface):
     prediction = extract_one(extractor, f"We evaluate passage ranking on {surface} and report MRR@10.")
     (entity,) = [e for e in prediction["entities"] if e["type"] == "dataset"]
