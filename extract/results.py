@@ -23,12 +23,12 @@ from extract.text import sentence_spans
 
 # A number and its unit, matched where a digit run starts (the caller checks the character before it).
 _NUMBER = re.compile(
-    r"(?P<value>\d+(?:,\d{3})*(?:\.\d+)?)(?![.,:]\d|\^)"
-    r"(?P<unit>\s?\\?%|\s?(?:×|x|X)(?![\w])|\s(?:times|points?|pp|ms|s|sec|seconds|minutes|hours|dB|GB|MB|FPS)(?![\w]))?"
+    r"(?P<value>\d+(?:,\d{3})*(?:\.\d+)?)(?![.,:]\d|\^)\+?"
+    r"(?P<unit>\s?\\?%|\s?(?:×|x|X|times)(?![\w])|\s(?:points?|pp|ms|s|sec|seconds|minutes|hours|dB|GB|MB|FPS)(?![\w]))?"
     r"(?![\w@])"
 )
 # The rest of a range after its first number: "40-90%", "0.27%-0.35%", "60% to 75%".
-_RANGE_END = re.compile(r"\\?%?\s?(?:[-–]|to\s)\s?\d+(?:\.\d+)?\s?(?P<unit>\\?%|x\b|×)")
+_RANGE_END = re.compile(r"\\?%?\s?(?:[-–]|to\s)\s?\d+(?:\.\d+)?\s?(?P<unit>\\?%|x\b|×|times\b)")
 DIGIT_RUN = re.compile(r"\d[\d.,]*")
 _SIGNS = "+-−±~"
 # Units that make a number a result; a bare number needs a metric or dataset named next to it.
@@ -39,13 +39,14 @@ _NOT_RESULT_AFTER = re.compile(
     r"nodes|datasets?|tasks?|languages|benchmarks?|samples|images|examples|instances|videos|hours of|steps|"
     r"epochs|iterations|classes|categories|models|papers|participants|users|subjects|queries|documents|words|"
     r"sentences|pairs|questions|problems|domains|types|dimensions|bits?\b|-bit|shots?|-shot|rounds|trials|"
-    r"orders|(?:fewer|less|more|smaller|larger|longer)\s+(?:training\s+)?(?:parameters|params|tokens|data))",
+    r"orders|larger\b|bigger\b|(?:fewer|less|more|smaller|longer)\s+(?:\S+\s+){0,2}?(?:parameters|params|tokens|"
+    r"data|scans|samples|examples|images|labels|annotations))",
     re.I,
 )
 # A percentage that sets up an experiment rather than reports an outcome.
 _NOT_RESULT_AFTER_PERCENT = re.compile(
     r"(?:\s?[-–]\s?\d+(?:\.\d+)?\\?%)?\)?\s*(?:sparsity|sparse|compression ratio|pruning|pruned|masking|"
-    r"mask ratio|(?:of\s+(?:the\s+)?(?:original\s+|model\s+)?)?(?:parameters|weights|data|tokens|labels|"
+    r"mask ratio|(?:of\s+(?:\S+\s+){0,3}?)?(?:parameters|weights|data|tokens|labels|"
     r"labeled|samples|training (?:samples|data|examples|set)))",
     re.I,
 )
@@ -191,10 +192,13 @@ def find(
             continue
         _group_bracketed(text, numbers)
         # Datasets are listed after the numbers ("on A and B"); metrics before ("mAP/Rank-1 of") or after.
-        paired_datasets = _paired(numbers, [d for d in datasets if d.start > numbers[0].start])
-        paired_metrics = _paired(numbers, [m for m in metrics if m.end <= numbers[0].start]) or _paired(
-            numbers, [m for m in metrics if m.start >= numbers[-1].end]
+        later_datasets = [d for d in datasets if d.start > numbers[0].start]
+        paired_datasets = _interleaved(numbers, later_datasets) or _paired(
+            numbers, _listed(text, later_datasets)
         )
+        paired_metrics = _paired(
+            numbers, _listed(text, [m for m in metrics if m.end <= numbers[0].start], backwards=True)
+        ) or _paired(numbers, _listed(text, [m for m in metrics if m.start >= numbers[-1].end]))
         evidence = text[start:end]
         condition_match = _CONDITION.search(evidence)
         previous: tuple[Number, Mention | None, Mention | None] | None = None
@@ -322,6 +326,34 @@ def _list_end(text: str, numbers: list[Number], number: Number, limit: int) -> i
         if end <= other.start < limit and _LIST_GLUE.fullmatch(text, end, other.start):
             end = other.end
     return end
+
+
+def _interleaved(numbers: list[Number], mentions: list[Mention]) -> list[Mention] | None:
+    """ "40% on AGIEval, 19% on MMLU, 54% on GSM8K": each group of numbers, then its mention."""
+    groups = numbers[-1].group + 1
+    if groups < 2 or len(mentions) != groups:
+        return None
+    for group, mention in enumerate(mentions):
+        last_of_group = max(n.end for n in numbers if n.group == group)
+        next_group = [n.start for n in numbers if n.group == group + 1]
+        if mention.start < last_of_group or (next_group and mention.start > next_group[0]):
+            return None
+    return mentions
+
+
+def _listed(text: str, mentions: list[Mention], backwards: bool = False) -> list[Mention]:
+    """The first run of mentions listed together ("FID and sFID", "A, B and C"); from the end if backwards."""
+    ordered = mentions[::-1] if backwards else mentions
+    run = ordered[:1]
+    for mention in ordered[1:]:
+        left, right = (mention, run[-1]) if backwards else (run[-1], mention)
+        if not _MENTION_GLUE.fullmatch(text, left.end, right.start):
+            break
+        run.append(mention)
+    return run[::-1] if backwards else run
+
+
+_MENTION_GLUE = re.compile(r"\s*(?:,|/|and|or|,\s*and|,\s*or)?\s*")
 
 
 def _number_between(text: str, numbers: list[Number], start: int, number: Number) -> bool:
