@@ -64,19 +64,25 @@ def qualify_metrics(text: str, mentions: list[Mention]) -> list[Mention]:
             if _COMPOUND_BEFORE.search(before) or _is_adjective_variant(text, mention):
                 continue
             start = mention.start
+            previous = kept[-1] if kept else None
+            if (
+                previous is not None
+                and previous.type == "metric"
+                and previous.surface.lower() in QUALIFIERS
+                and text[previous.end : mention.start] == " "
+            ):
+                kept.pop()  # "Rank-1 accuracy": a metric that qualifies the next one is part of its name
+                start = previous.start
+                previous_end = kept[-1].end if kept else 0
             for _ in range(3):
                 word = _PREVIOUS_WORD.search(text, max(previous_end, start - 30), start)
                 if not word or word.group(1).lower() not in QUALIFIERS:
                     break
                 start = word.start(1)
             if start != mention.start:
+                # The qualified metric keeps its head's canonical name (and so its direction).
                 mention = Mention(
-                    mention.type,
-                    start,
-                    mention.end,
-                    text[start : mention.end],
-                    text[start : mention.end],
-                    "context",
+                    mention.type, start, mention.end, text[start : mention.end], mention.canonical, "context"
                 )
         kept.append(mention)
         previous_end = mention.end

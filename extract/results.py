@@ -24,7 +24,8 @@ from extract.text import sentence_spans
 # A number and its unit, matched where a digit run starts (the caller checks the character before it).
 _NUMBER = re.compile(
     r"(?P<value>\d+(?:,\d{3})*(?:\.\d+)?)(?![.,:]\d|\^)\+?"
-    r"(?P<unit>\s?\\?%|\s?(?:×|x|X|times)(?![\w])|\s(?:points?|pp|ms|s|sec|seconds|minutes|hours|dB|GB|MB|FPS)(?![\w]))?"
+    r"(?P<unit>\s?\\?%|\s?(?:×|x|X|times)(?![\w])|\s(?:points?|pp|ms|s|sec|seconds|minutes|hours|dB|GB|MB|FPS)(?![\w])"
+    r"|[GMT](?=\s?(?:FLOPs|FLOP|MACs)\b))?"
     r"(?![\w@])"
 )
 # The rest of a range after its first number: "40-90%", "0.27%-0.35%", "60% to 75%".
