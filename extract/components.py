@@ -44,7 +44,7 @@ for _name in ("mentions", "results", "own_methods"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
-_CHUNK_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+")
+_CHUNK_RUN = re.compile(r"[A-Za-z0-9\-_./+]*")
 
 
 _LEADING_LETTERS = re.compile(r"[A-Za-z]*")
@@ -232,16 +232,14 @@ def _chunk_starts(text: str, digit_runs: list[tuple[int, int]]) -> list[int]:
     anchors.sort()
     starts = []
     previous_end = -1
-    for start in anchors:
-        if start < previous_end:
+    for anchor in anchors:
+        if anchor < previous_end:
             continue  # inside the chunk just seen
-        end = start + 1
-        while start and text[start - 1] in _CHUNK_CHARACTERS:
-            start -= 1
-        while end < len(text) and text[end] in _CHUNK_CHARACTERS:
-            end += 1
+        # The chunk around the anchor: run the chunk pattern backwards over the reversed window before it.
+        window = text[max(0, anchor - 40) : anchor][::-1]
+        start = anchor - _CHUNK_RUN.match(window).end()
         starts.append(start)
-        previous_end = end
+        previous_end = anchor + _CHUNK_RUN.match(text, anchor).end() - anchor
     return starts
 
 

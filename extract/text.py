@@ -10,7 +10,7 @@ import re
 
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket, except after
 # abbreviations that abstracts use mid-sentence.
-_RARE_STOPS = ("? ", "! ", '." ', ".) ", ".] ", ".\n", "?\n", "!\n")
+_RARE_STOPS = ("? ", "! ", '." ', ".) ")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
 _ABBREVIATIONS = frozenset(
     [
@@ -49,7 +49,7 @@ def _is_abbreviation(before: str) -> bool:
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character spans of the sentences of `text`."""
     stops = find_all(text, ". ")
-    if any(stop in text for stop in _RARE_STOPS):
+    if "? " in text or "! " in text or '." ' in text or ".) " in text:
         stops = sorted(stops + find_any(text, _RARE_STOPS))
     spans = []
     start = 0
