@@ -45,7 +45,7 @@ GENERIC_ACRONYMS = _words(
     """
 )
 
-_SHORT_FORM = re.compile(r"[A-Za-z0-9][\w+\-.&/]*[\w+]|[A-Z]")
+_SHORT_FORM = re.compile(r"[A-Za-z0-9][\w+\-.&/']*[\w+]|[A-Z]")
 _DEFINITION_PARENS = re.compile(r"\(([^()]{1,30})\)")
 _WORD = re.compile(r"\S+")
 _PROPOSAL_CUE = re.compile(
@@ -110,7 +110,7 @@ _COINED = re.compile(r"[A-Z](?<![\w\-][A-Z])[A-Za-z0-9]*(?:-[A-Z0-9][A-Za-z0-9]*
 # Left over from LaTeX in abstracts ("English\rightarrow German" flattened to "EnglishrightarrowGerman").
 _LATEX_LEFTOVER = re.compile(r"arrow|cdot|times|mathrm|textbf")
 _DATASET_APPOSITION = re.compile(
-    r",\s+(?:a|an|the)\s+[^.;]{0,60}?\b(?:dataset|benchmark|corpus|suite|testbed)s?\b"
+    r"\)?,\s+(?:a|an|the)\s+[^.;]{0,60}?\b(?:dataset|benchmark|corpus|suite|testbed)s?\b"
 )
 _TITLE_PREFIX = re.compile(r"^\s*([^:]{2,40}?)\s*:\s")
 _FUNCTION_WORDS = {"of", "for", "with", "and", "in", "on", "to", "the", "a", "an", "via", "from", "by", "as"}
@@ -239,9 +239,24 @@ def _sentence_around(text: str, position: int) -> tuple[int, int]:
     return start, (end if end != -1 else len(text))
 
 
-def _type_of_new_name(name: str, long_form: str | None, following: str) -> str:
+def _names_data(text: str, start: int, end: int) -> bool:
+    """Whether the words around a new name make it data: "a dataset named AVinstruct", "a new dataset,
+    ChatGPT-RetrievalQA", "Tele-Data, a comprehensive dataset", "X benchmark"."""
+    words_before = text[max(0, start - 40) : start].lower().replace(",", " ").replace("(", " ").split()[-3:]
+    if any(word in _DATA_NOUNS for word in words_before):
+        return True
+    after = text[end : end + 80]
+    return bool(
+        _DATASET_WORDS.match(after.strip()) or (after[:1] in ",)" and _DATASET_APPOSITION.match(after))
+    )
+
+
+_DATA_NOUNS = frozenset(("dataset", "datasets", "benchmark", "benchmarks", "corpus", "suite", "testbed"))
+
+
+def _type_of_new_name(name: str, long_form: str | None, text: str, start: int, end: int) -> str:
     head = (long_form or name).split()[-1].lower() if (long_form or name).split() else ""
-    if head in _DATASET_HEADS or name.lower().endswith("bench") or _DATASET_WORDS.match(following.strip()):
+    if head in _DATASET_HEADS or name.lower().endswith("bench") or _names_data(text, start, end):
         return "dataset"
     if head in _METRIC_HEADS or name.lower().endswith("score"):
         return "metric"
@@ -324,7 +339,7 @@ def _add_definitions(
         if long_form is None:
             if proposes and _is_coined(short):
                 names.add(
-                    short, _type_of_new_name(short, None, text[match.end() : match.end() + 30]), short, True
+                    short, _type_of_new_name(short, None, text, match.start(), match.end()), short, True
                 )
             continue
         if before.rfind(long_form) == -1:
@@ -357,7 +372,7 @@ def _add_definitions(
         if not (proposes or is_name):
             names.descriptions.add(short)
             continue
-        entity_type = _type_of_new_name(short, long_form, text[match.end() : match.end() + 30])
+        entity_type = _type_of_new_name(short, long_form, text, long_start, match.end())
         names.add(short, entity_type, short, proposes)
         if is_name:
             names.add(long_form, entity_type, short, proposes)
@@ -411,8 +426,11 @@ def _add_proposals(text: str, names: _Names, cues: dict[str, list[int]]) -> None
             continue  # the first word of a longer name, which a definition may supply
         if not (_is_coined(name) or match.group("after")):
             continue
-        following = text[match.end("name") : match.end("name") + 80]
-        entity_type = "dataset" if _DATASET_WORDS.search(following.split(".")[0]) else "model"
+        following = text[match.end("name") : match.end("name") + 80].split(".")[0]
+        is_data = _DATASET_WORDS.search(following) or _names_data(
+            text, match.start("name"), match.end("name")
+        )
+        entity_type = "dataset" if is_data else "model"
         names.add(name, entity_type, name, True)
         more = _COORDINATED_NAME.match(text, match.end("name"))
         if more and _is_coined(more.group("name")):
@@ -469,15 +487,10 @@ def _add_coined(text: str, found: list[Mention], not_names: set[str]) -> None:
             continue
         if _LATEX_LEFTOVER.search(name) or _in_url(text, match.start(), match.end()):
             continue
-        after = text[match.end() : match.end() + 80]
         before = text[max(0, match.start() - 8) : match.start()]
         if name.lower().endswith("score"):
             entity_type = "metric"
-        elif (
-            _DATASET_WORDS.match(after.strip())
-            or (after[:1] == "," and _DATASET_APPOSITION.match(after))
-            or before.endswith(("on ", "on the "))
-        ):
+        elif _names_data(text, match.start(), match.end()) or before.endswith(("on ", "on the ")):
             entity_type = "dataset"
         else:
             entity_type = "model"
