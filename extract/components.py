@@ -164,11 +164,20 @@ class LexiconMatcher:
     def model_mention(self, text: str, start: int, end: int, entry: Entry, glued_tail: str) -> Mention:
         tail = glued_tail + shapes.TAIL.match(text, end).group()
         end += len(tail) - len(glued_tail)
+        prefix = (
+            _HYPHEN_PREFIX.search(text, max(0, start - 20), start) if text[start - 1 : start] == "-" else None
+        )
+        if prefix and prefix.group(1).lower() not in _NOT_NAME_PREFIXES:
+            start = prefix.start(1)  # "Hedgehog-Llama2 7B", "video-SALMONN 2": a variant named after its base
+            tail = "prefix:" + tail
         surface = text[start:end]
         key = (entry.canonical, tail, surface)
         named = self._named.get(key)
         if named is None:
-            named = (shapes.canonical_with_tail(entry.canonical, tail), shapes.size_of(surface))
+            if tail.startswith("prefix:"):
+                named = (surface, shapes.size_of(surface))
+            else:
+                named = (shapes.canonical_with_tail(entry.canonical, tail), shapes.size_of(surface))
             self._named[key] = named
         return Mention(
             "model", start, end, surface, named[0], "shape" if tail else "lexicon", entry.family, named[1]
@@ -244,6 +253,11 @@ def _chunk_starts(text: str, digit_runs: list[tuple[int, int]]) -> list[int]:
 
 
 _JOINTS = ("-", "/", "_")
+_HYPHEN_PREFIX = re.compile(r"(?<![\w\-])([A-Za-z][a-z]+|[A-Z][A-Za-z]+)-$")
+# Prefixes that make a compound, not a variant's name: "pre-BERT", "non-LLaMA".
+_NOT_NAME_PREFIXES = frozenset(
+    ("pre", "post", "non", "anti", "multi", "semi", "sub", "self", "cross", "co", "re", "un", "de", "in")
+)
 
 
 @Language.factory("paperpulse_lexicon", default_config={"held_out_ids": []})

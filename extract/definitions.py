@@ -524,6 +524,15 @@ def filter_candidates(text: str, found: list[Mention]) -> list[Mention]:
     (`the Janus problem`)."""
     kept = []
     for mention in found:
+        if (
+            mention.source == "shape"
+            and mention.type == "model"
+            and _names_data(text, mention.start, mention.end)
+        ):
+            # "a new dataset, ChatGPT-RetrievalQA": a model's name inside a dataset's
+            mention = Mention(
+                "dataset", mention.start, mention.end, mention.surface, mention.surface, "shape"
+            )
         if mention.type != "dataset" and (
             (text[mention.end : mention.end + 1] == "-" and text[mention.end + 1 : mention.end + 2].islower())
             or text.startswith(_NOT_A_SYSTEM_AFTER, mention.end)
