@@ -203,7 +203,8 @@ class LexiconMatcher:
                 continue
             rest = chunk[point:]
             tail_pattern = shapes.CHUNK_TAIL if rest[0] in "-_/" else shapes.GLUED_CHUNK_TAIL
-            tail = tail_pattern.match(rest).group()
+            tail_match = tail_pattern.match(rest)
+            tail = tail_match.group() if tail_match else ""
             if not tail or rest[len(tail) : len(tail) + 1].isalnum():
                 return None
             return _ChunkName(point + len(tail), entry, tail)

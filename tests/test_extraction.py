@@ -100,3 +100,16 @@ def test_common_words_are_not_names(extractor):
         "Users may opt for a palm reader or clip the bloom of a falcon; the pile of glue is in the arc.",
     )
     assert prediction["models"] == [] and prediction["datasets"] == []
+
+
+def test_odd_shapes_never_break_extraction(extractor):
+    """Every model alias glued to odd tails, in one abstract: no exception, offsets still slice."""
+    from extract.lexicon import read_lexicons
+
+    aliases = sorted({a for e in read_lexicons() if e.type == "model" for a in e.aliases})
+    tails = ["4Rec", "-7B-chat", "2x", ".5", "-v0.1/v2", "_3B", "-XL-", "/16", "++", "-2-4x faster", " 1.5"]
+    abstract = " ".join(f"{alias}{tails[i % len(tails)]} ({i})." for i, alias in enumerate(aliases))
+    prediction = extract_one(extractor, abstract)
+    assert len(prediction["entities"]) > len(aliases) // 2
+    for entity in prediction["entities"]:
+        assert abstract[entity["start"] : entity["end"]] == entity["surface"]
