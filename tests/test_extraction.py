@@ -113,3 +113,45 @@ def test_odd_shapes_never_break_extraction(extractor):
     assert len(prediction["entities"]) > len(aliases) // 2
     for entity in prediction["entities"]:
         assert abstract[entity["start"] : entity["end"]] == entity["surface"]
+
+
+def test_random_text_never_breaks_extraction(extractor):
+    """Seeded random strings of letters, digits, punctuation and unicode: every paper gets a prediction."""
+    import random
+
+    rng = random.Random(7)
+    alphabet = "aAbBxXyYzZ019 .,;:-_/()[]%+@'\"\\×–é模\n\t"
+    words = [
+        "LLaMA",
+        "GPT",
+        "on",
+        "we",
+        "propose",
+        "called",
+        "(NQ)",
+        "ResNet-50",
+        "93.3%",
+        "by",
+        "2x",
+        "model",
+    ]
+    papers = []
+    for index in range(300):
+        pieces = [
+            rng.choice(words)
+            if rng.random() < 0.3
+            else "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+            for _ in range(rng.randint(0, 60))
+        ]
+        papers.append(
+            {
+                "id": index,
+                "title": "".join(rng.choice(alphabet) for _ in range(10)),
+                "abstract": " ".join(pieces),
+            }
+        )
+    predictions = list(extractor.extract(papers))
+    assert [p["id"] for p in predictions] == list(range(300))
+    for paper, prediction in zip(papers, predictions, strict=True):
+        for entity in prediction["entities"]:
+            assert paper["abstract"][entity["start"] : entity["end"]] == entity["surface"]
