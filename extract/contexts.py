@@ -250,6 +250,9 @@ def coordinated(text: str, mentions: list[Mention], not_names: set[str]) -> list
     """Unknown names listed with a known model or dataset share its type: "BERT, ConvKNRM and DRMM"."""
     found = []
     taken = {(m.start, m.end) for m in mentions}
+    # A name the paper uses as one type elsewhere is not listed as another ("Suite, Dreamer-X reaches").
+    typed = {m.surface: m.type for m in mentions}
+    not_names = not_names | {surface for surface in typed}
     for mention in mentions:
         if mention.type not in ("model", "dataset") or mention.source == "coined":
             continue

@@ -242,8 +242,11 @@ def _sentence_around(text: str, position: int) -> tuple[int, int]:
 def _names_data(text: str, start: int, end: int) -> bool:
     """Whether the words around a new name make it data: "a dataset named AVinstruct", "a new dataset,
     ChatGPT-RetrievalQA", "Tele-Data, a comprehensive dataset", "X benchmark"."""
-    words_before = text[max(0, start - 40) : start].lower().replace(",", " ").replace("(", " ").split()[-3:]
-    if any(word in _DATA_NOUNS for word in words_before):
+    words_before = text[max(0, start - 40) : start].lower().replace(",", " ").replace("(", " ").split()[-2:]
+    if words_before and (
+        words_before[-1] in _DATA_NOUNS
+        or (len(words_before) == 2 and words_before[0] in _DATA_NOUNS and words_before[1] in _NAMING_WORDS)
+    ):
         return True
     after = text[end : end + 80]
     return bool(
@@ -252,6 +255,7 @@ def _names_data(text: str, start: int, end: int) -> bool:
 
 
 _DATA_NOUNS = frozenset(("dataset", "datasets", "benchmark", "benchmarks", "corpus", "suite", "testbed"))
+_NAMING_WORDS = frozenset(("named", "called", "dubbed", "termed", "namely"))
 
 
 def _type_of_new_name(name: str, long_form: str | None, text: str, start: int, end: int) -> str:

@@ -47,7 +47,8 @@ _NOT_RESULT_AFTER = re.compile(
 # A percentage that sets up an experiment rather than reports an outcome.
 _NOT_RESULT_AFTER_PERCENT = re.compile(
     r"(?:\s?[-–]\s?\d+(?:\.\d+)?\\?%)?\)?\s*(?:sparsity|sparse|compression ratio|pruning|pruned|masking|"
-    r"mask ratio|(?:of\s+(?:\S+\s+){0,3}?)?(?:parameters|weights|data|tokens|labels|"
+    r"mask ratio|(?:additional|extra|trainable)\s+param|(?:of\s+(?:\S+\s+){0,3}?)?"
+    r"(?:parameters|weights|data|tokens|labels|"
     r"labeled|samples|training (?:samples|data|examples|set)))",
     re.I,
 )
@@ -86,6 +87,7 @@ _CONDITION = re.compile(
     r"|(?:zero|one|few|\d+)-shot(?:\s+\w+)?|\d+-bit(?:\s+\w+)?|[\d.]+x\s+compression)",
     re.I,
 )
+_TIME_UNITS = frozenset(("s", "sec", "seconds", "minutes", "hours"))
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # What may stand between the numbers of one list: "93.3% and 74.3%", "2.46% (90.72% vs. 88.54%) and".
 _LIST_GLUE = re.compile(r"(?:[\s,;/()%\\x×]|and\b|or\b|vs\.?|versus|\d+(?:\.\d+)?)*")
@@ -93,6 +95,9 @@ _LIST_GLUE = re.compile(r"(?:[\s,;/()%\\x×]|and\b|or\b|vs\.?|versus|\d+(?:\.\d+
 _GAIN_IN = re.compile(
     r"\s*(?:absolute\s+|relative\s+|average\s+)?(?:improvements?|gains?|increases?|reductions?|decreases?|drops?|"
     r"boosts?|better|higher|lower|worse)\s+(?:in|on|of)\s+"
+)
+_BOUND_BEFORE = re.compile(
+    r"\s*(?:by|of|to|from|at|=|:)\s*(?:about|approximately|up to|over|only|nearly|almost|around)?\s*"
 )
 _CLAUSE_BREAK = re.compile(r"[;]|,\s+(?:and|while|but|which|whereas|with)\b")
 _TARGET_BEFORE = re.compile(r"(?<!up)\sto\s$")
@@ -253,6 +258,8 @@ def _is_candidate(text: str, number: Number) -> bool:
         return False
     if unit in ("", "x") and _NOT_RESULT_AFTER.match(text, end):
         return False
+    if unit in _TIME_UNITS and text.startswith(" of ", end):
+        return False  # "10 hours of speech": an amount of data
     if unit == "%" and _NOT_RESULT_AFTER_PERCENT.match(text, end):
         return False
     if _NOT_RESULT_BEFORE.search(text, max(0, start - 10), start):
@@ -313,6 +320,8 @@ def _nearest(
             distance = number.start - mention.end
             if distance > reach_before or _number_between(text, numbers, mention.end, number):
                 continue
+            if _BOUND_BEFORE.fullmatch(text, mention.end, number.start - len(number.sign)):
+                distance -= 10  # "MMLU by 3.4 points", "mAP of 93.3%"
         elif mention.start >= number.end:
             # Ahead of a list of numbers ("7.5%, 6.5%, and 6.0% WER"), distance counts from the list's end.
             list_end = _list_end(text, numbers, number, mention.start)
@@ -320,6 +329,8 @@ def _nearest(
             if distance > reach_after or _CLAUSE_BREAK.search(text, list_end, mention.start):
                 continue
             distance -= 10 if _GAIN_IN.fullmatch(text, list_end, mention.start) else 0.5
+            if text[list_end : list_end + 1] == ",":
+                distance += 10  # ", GSM8K by 9.1": the next item of a list
         else:
             continue
         if best_distance is None or distance < best_distance:
