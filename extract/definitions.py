@@ -242,7 +242,8 @@ def _sentence_around(text: str, position: int) -> tuple[int, int]:
 def _names_data(text: str, start: int, end: int) -> bool:
     """Whether the words around a new name make it data: "a dataset named AVinstruct", "a new dataset,
     ChatGPT-RetrievalQA", "Tele-Data, a comprehensive dataset", "X benchmark"."""
-    words_before = text[max(0, start - 40) : start].lower().replace(",", " ").replace("(", " ").split()[-2:]
+    # (lower-case words only: "the DeepMind Control Suite, Dreamer-X reaches" ends a name, not a noun phrase)
+    words_before = text[max(0, start - 40) : start].replace(",", " ").replace("(", " ").split()[-2:]
     if words_before and (
         words_before[-1] in _DATA_NOUNS
         or (len(words_before) == 2 and words_before[0] in _DATA_NOUNS and words_before[1] in _NAMING_WORDS)
