@@ -110,6 +110,7 @@ _TDMSCI_QUALIFIERS = _words(
     sentence-level document-level token-level relational dependency label
     """
 )
+_DATASET_VERSION_AFTER = re.compile(r"(?: \([A-Z][\w\-]*\))? \d+(?:\.\d+)?\b(?!%)")
 _DEFINED_AFTER = re.compile(r" \([A-Z][\w\-]*\)")
 _SCORE_AFTER_ACRONYM = re.compile(r"(?:BLEU|ROUGE[\w\-]*|METEOR|TER|NIST) scores?$", re.I)
 
@@ -121,6 +122,8 @@ def tdmsci_spans(text: str, mentions: list[Mention]) -> list[Mention]:
     for mention in mentions:
         start, end = mention.start, mention.end
         if mention.type == "dataset":
+            version = _DATASET_VERSION_AFTER.match(text, end)
+            end = version.end() if version else end
             head = _DATASET_HEAD_AFTER.match(text, end)
             end = head.end() if head else end
         if mention.type == "metric":
