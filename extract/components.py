@@ -40,9 +40,12 @@ DIGIT_RUNS = "paperpulse_digit_runs"
 TITLE = "paperpulse_title"
 TEXT = "paperpulse_text"
 
-for _name in ("mentions", "results", "own_methods"):
+# What the components hand on, kept in doc.user_data (cheaper than doc._ on the hot path) and also
+# readable as doc._.mentions, doc._.results and doc._.own_methods.
+MENTIONS, RESULTS, OWN_METHODS = "paperpulse_mentions", "paperpulse_results", "paperpulse_own_methods"
+for _name, _key in (("mentions", MENTIONS), ("results", RESULTS), ("own_methods", OWN_METHODS)):
     if not Doc.has_extension(_name):
-        Doc.set_extension(_name, default=None)
+        Doc.set_extension(_name, getter=lambda doc, key=_key: doc.user_data.get(key))
 
 _CHUNK_RUN = re.compile(r"[A-Za-z0-9\-_./+]*")
 
@@ -273,7 +276,7 @@ def make_definition_linker(nlp: Language, name: str, held_out_ids: list[str]):
     def link_definitions(doc: Doc) -> Doc:
         found = candidates(doc)
         own = definitions.find(text_of(doc), doc.user_data.get(TITLE, ""), found, cues_of(doc), expansions)
-        doc._.own_methods = own
+        doc.user_data[OWN_METHODS] = own
         return doc
 
     return link_definitions
@@ -315,9 +318,9 @@ def make_resolver(nlp: Language, name: str, conventions: str):
         if listed:
             mentions = resolve_overlaps(mentions + listed)
         if conventions == "tdmsci":
-            doc._.mentions = contexts.tdmsci_spans(text, mentions)
+            doc.user_data[MENTIONS] = contexts.tdmsci_spans(text, mentions)
         else:
-            doc._.mentions = contexts.extend_datasets(text, contexts.qualify_metrics(text, mentions))
+            doc.user_data[MENTIONS] = contexts.extend_datasets(text, contexts.qualify_metrics(text, mentions))
         return doc
 
     return resolve
@@ -327,7 +330,9 @@ def make_resolver(nlp: Language, name: str, conventions: str):
 def make_results_extractor(nlp: Language, name: str):
     def extract_results(doc: Doc) -> Doc:
         digit_runs = doc.user_data.get(DIGIT_RUNS)
-        doc._.results = results.find(text_of(doc), doc._.mentions, doc._.own_methods or [], digit_runs)
+        mentions = doc.user_data.get(MENTIONS) or []
+        own = doc.user_data.get(OWN_METHODS) or []
+        doc.user_data[RESULTS] = results.find(text_of(doc), mentions, own, digit_runs)
         return doc
 
     return extract_results

@@ -191,9 +191,12 @@ def dataset_contexts(text: str, heads: list[int], not_names: frozenset[str] = fr
     return found
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _is_name_word(word: str) -> bool:
     """A capitalised word or one with digits, as names are written: "NTUML2021", "Long", "Arena"."""
-    return bool(word) and (word[0].isupper() or any(c.isdigit() for c in word)) and word[-1].isalnum()
+    return bool(word) and (word[0].isupper() or _DIGIT.search(word) is not None) and word[-1].isalnum()
 
 
 # A name-like phrase: capitalised words with inner capitals or digits ("CUHK-PEDES", "MSMT17", "Foo Bar-2").

@@ -116,12 +116,15 @@ _TITLE_PREFIX = re.compile(r"^\s*([^:]{2,40}?)\s*:\s")
 _FUNCTION_WORDS = {"of", "for", "with", "and", "in", "on", "to", "the", "a", "an", "via", "from", "by", "as"}
 
 
+_UPPER_OR_DIGIT = re.compile(r"[A-Z0-9]")
+_WORD_BACK = re.compile(r"[A-Za-z0-9\-]*")
+
+
 def _is_coined(name: str) -> bool:
     """A made-up name rather than an English word: inner capitals, digits or symbols (`DSnoT`, `B-PROP`)."""
     if name.lower() in NOT_NAMES:
         return False
-    inner = name[1:]
-    return any(c.isupper() or c.isdigit() for c in inner) or "+" in name
+    return _UPPER_OR_DIGIT.search(name, 1) is not None or "+" in name
 
 
 def _is_capitalised_name(phrase: str) -> bool:
@@ -476,9 +479,7 @@ def _add_coined(text: str, found: list[Mention], not_names: set[str]) -> None:
     """CamelCase coinages (`BoostIn`, `DoReMi`, `LintSeq`) name methods or, in a dataset context, data."""
     starts = []
     for point in _CAMEL_POINT.finditer(text):
-        start = point.start()
-        while start and (text[start - 1].isalnum() or text[start - 1] == "-"):
-            start -= 1
+        start = point.start() - _WORD_BACK.match(text[max(0, point.start() - 40) : point.start()][::-1]).end()
         if not starts or starts[-1] != start:
             starts.append(start)
     for start in starts:

@@ -91,7 +91,7 @@ class Extractor:
 def prediction(paper_id, doc) -> dict:
     by_type: dict[str, list[str]] = {entity_type: [] for entity_type in ENTITY_TYPES}
     entities = []
-    for mention in doc._.mentions:
+    for mention in doc.user_data.get(components.MENTIONS) or []:
         surfaces = by_type[mention.type]
         if mention.surface not in surfaces:
             surfaces.append(mention.surface)
@@ -111,7 +111,7 @@ def prediction(paper_id, doc) -> dict:
         "models": by_type["model"],
         "datasets": by_type["dataset"],
         "metrics": by_type["metric"],
-        "results": doc._.results,
+        "results": doc.user_data.get(components.RESULTS) or [],
         "entities": entities,
     }
 
