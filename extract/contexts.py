@@ -47,6 +47,7 @@ _SPLIT_TAIL = re.compile(
 )
 # A variant glued to a known dataset: "LUPerson-T", "ImageNet-LT".
 _VARIANT_SUFFIX = re.compile(r"-[A-Z0-9][A-Za-z0-9]*(?![\w\-])")
+_VERSION_TAIL = re.compile(r" v\d+(?:\.\d+)*(?![\w.])")  # "LVIS v1.0"
 _VARIANT_PREFIX = re.compile(r"(?:\d+-)?(?:Split|Permuted|Rotated|Seq|Sequential|Class-incremental|S)-$")
 _NAME_BEFORE_HEAD = re.compile(
     r"((?:[A-Z][\w\-.'+]*|[\w\-]*\d[\w\-.]*)(?:\s(?:[A-Z][\w\-.'+]*|\d[\w.]*)){0,3})$"
@@ -156,7 +157,11 @@ def extend_datasets(text: str, mentions: list[Mention]) -> list[Mention]:
     for mention in mentions:
         if mention.type == "dataset":
             start, end = mention.start, mention.end
-            split = _SPLIT_TAIL.match(text, end) or _VARIANT_SUFFIX.match(text, end)
+            split = (
+                _SPLIT_TAIL.match(text, end)
+                or _VARIANT_SUFFIX.match(text, end)
+                or _VERSION_TAIL.match(text, end)
+            )
             if split:
                 end = split.end()
             prefix = _VARIANT_PREFIX.search(text, max(0, start - 20), start)

@@ -24,7 +24,7 @@ from extract.text import sentence_spans
 # A number and its unit, matched where a digit run starts (the caller checks the character before it).
 _NUMBER = re.compile(
     r"(?P<value>\d+(?:,\d{3})*(?:\.\d+)?)(?![.,:]\d|\^)\+?"
-    r"(?P<unit>\s?\\?%|\s?(?:×|x|X|times)(?![\w])|\s(?:points?|pp|ms|s|sec|seconds|minutes|hours|dB|GB|MB|FPS)(?![\w])"
+    r"(?P<unit>\s?\\?%|\s?(?:×|x|X|times)(?![\w])|\s(?:points?|pp|ms|s|sec|seconds|minutes|hours|dB|GB|MB)(?![\w])"
     r"|[GMT](?=\s?(?:FLOPs|FLOP|MACs)\b))?"
     r"(?![\w@])"
 )
@@ -90,7 +90,7 @@ _CONDITION = re.compile(
 _TIME_UNITS = frozenset(("s", "sec", "seconds", "minutes", "hours"))
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # What may stand between the numbers of one list: "93.3% and 74.3%", "2.46% (90.72% vs. 88.54%) and".
-_LIST_GLUE = re.compile(r"(?:[\s,;/()%\\x×]|and\b|or\b|vs\.?|versus|\d+(?:\.\d+)?)*")
+_LIST_GLUE = re.compile(r"(?:[\s,;/()%\\x×]|and\b|or\b|to\b|from\b|vs\.?|versus|\d+(?:\.\d+)?)*")
 # "4% improvement in MRR": the number belongs to the metric after it.
 _GAIN_IN = re.compile(
     r"\s*(?:absolute\s+|relative\s+|average\s+)?(?:improvements?|gains?|increases?|reductions?|decreases?|drops?|"
@@ -203,6 +203,7 @@ def find(
         paired_datasets = _interleaved(numbers, later_datasets) or _paired(
             numbers, _listed(text, later_datasets)
         )
+        run_datasets = {} if paired_datasets else _run_pairs(text, numbers, datasets, before_too=True)
         paired_metrics = _paired(
             numbers, _listed(text, [m for m in metrics if m.end <= numbers[0].start], backwards=True)
         ) or _paired(numbers, _listed(text, [m for m in metrics if m.start >= numbers[-1].end]))
@@ -220,6 +221,8 @@ def find(
                 metric = _nearest(text, metrics, number, _METRIC_REACH, numbers)
             if paired_datasets:
                 dataset = paired_datasets[number.group]
+            elif id(number) in run_datasets:
+                dataset = run_datasets[id(number)]
             else:
                 dataset = _nearest(text, datasets, number, _DATASET_REACH, numbers)
             if metric is None and terms_metric:
@@ -346,9 +349,13 @@ def _list_end(text: str, numbers: list[Number], number: Number, limit: int) -> i
     return end
 
 
-def _run_pairs(text: str, numbers: list[Number], mentions: list[Mention]) -> dict[int, Mention]:
+def _run_pairs(
+    text: str, numbers: list[Number], mentions: list[Mention], before_too: bool = False
+) -> dict[int, Mention]:
     """Within a sentence, a run of listed numbers followed by as many listed mentions pairs up in order:
-    "6.54 and 1.07 decrease in FID and sFID ..., saving 35.4G FLOPs" (keys: id of each number)."""
+    "6.54 and 1.07 decrease in FID and sFID ..., saving 35.4G FLOPs" (keys: id of each number). With
+    `before_too`, a run with nothing after it pairs with a list before it: "On A and B, X obtains 36.2
+    and 37.9 BLEU"."""
     pairs: dict[int, Mention] = {}
     runs: list[list[Number]] = []
     for number in numbers:
@@ -361,6 +368,8 @@ def _run_pairs(text: str, numbers: list[Number], mentions: list[Mention]) -> dic
             continue
         after = [m for m in mentions if run[-1].end <= m.start <= run[-1].end + _METRIC_REACH[1]]
         listed = _listed(text, after)
+        if not after and before_too:
+            listed = _listed(text, [m for m in mentions if m.end <= run[0].start], backwards=True)
         if len(listed) == len(run):
             pairs.update((id(number), mention) for number, mention in zip(run, listed, strict=True))
     return pairs
