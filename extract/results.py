@@ -328,6 +328,8 @@ def _nearest(
         elif mention.start >= number.end:
             # Ahead of a list of numbers ("7.5%, 6.5%, and 6.0% WER"), distance counts from the list's end.
             list_end = _list_end(text, numbers, number, mention.start)
+            if any(list_end <= n.start < mention.start for n in numbers):
+                continue  # another number, not listed with this one, stands nearer to the mention
             distance = mention.start - list_end
             if distance > reach_after or _CLAUSE_BREAK.search(text, list_end, mention.start):
                 continue

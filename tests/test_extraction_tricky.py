@@ -158,6 +158,21 @@ RESULT_CASES = [
         {("6", "x", None, None)},
         id="savings-are-results",
     ),
+    pytest.param(
+        "On CNN/DailyMail and XSum, CoDe improves ROUGE-L by 0.8 and 1.2 points.",
+        {("0.8", "", "ROUGE-L", "CNN/DailyMail"), ("1.2", "points", "ROUGE-L", "XSum")},
+        id="numbers-pair-with-a-list-before",
+    ),
+    pytest.param(
+        "The model improves MMLU by 3.4 points, GSM8K by 9.1 points. Its AUROC rises from 0.812 to 0.874.",
+        {
+            ("3.4", "points", None, "MMLU"),
+            ("9.1", "points", None, "GSM8K"),
+            ("0.812", "", "AUROC", None),
+            ("0.874", "", "AUROC", None),
+        },
+        id="x-by-n-and-from-to",
+    ),
 ]
 
 
