@@ -29,7 +29,7 @@ NOT_NAMES = set(STOP_WORDS) | _words(
     compared despite while based given large small new novel our github pytorch tensorflow jax
     huggingface hugging face youtube openai google meta microsoft deepmind nvidia amazon apple english
     chinese german french japanese korean arabic spanish january february march april june july august
-    september october november december ai ml api gpu gpus tpu cpu sota we it i
+    september october november december ai ml api gpu gpus tpu cpu sota we it i covid-19 covid sars-cov-2
     """
 )
 
