@@ -172,38 +172,14 @@ def full_rebuild(settings) -> Figures:
 
 # -- reads ---------------------------------------------------------------------------------------------
 
-# What a dashboard asks (until the dashboard's own queries exist): a leaderboard, a topic's weekly
-# trend, entities rising in the last four weeks against the four before, the papers new on the last day.
-READ_QUERIES = {
-    "leaderboard": """
-        with board as (
-            select dataset, metric from leaderboards
-            group by all order by count(*) desc, dataset, metric limit 1
-        )
-        select rank, model, value, unit, paper_id from leaderboards join board using (dataset, metric)
-        order by rank limit 20""",
-    "topic trend (weekly)": """
-        select period_start, paper_count, share from topic_trends
-        where period = 'week' and topic_id = 'llm' order by period_start desc limit 104""",
-    "rising entities": """
-        with latest as (select max(first_listed_date) as last_day from fct_mentions)
-        select canonical, entity_type,
-               count(*) filter (where first_listed_date > last_day - 28) as recent,
-               count(*) filter (where first_listed_date <= last_day - 28) as earlier
-        from fct_mentions, latest
-        where first_listed_date > last_day - 56
-        group by all order by recent - earlier desc limit 20""",
-    "new today": """
-        select paper_id, title, topics from dim_papers
-        where first_listed_date = (select max(first_listed_date) from dim_papers)
-        order by paper_id limit 50""",
-}
-
 
 def _reader(serving_db: str, stop, results) -> None:
-    """Open the serving file read-only, run every query, close; again until told to stop.
+    """Read as the dashboard does (paperpulse/dashboard.py): open the serving file read-only, list the
+    leaderboards, run each query of the page for the biggest board, close; again until told to stop.
     Sends back (started at, query, seconds) for each, and the errors seen."""
     import duckdb
+
+    from paperpulse import dashboard
 
     samples, errors = [], []
     while not stop.is_set():
@@ -211,9 +187,13 @@ def _reader(serving_db: str, stop, results) -> None:
             started = time.time()
             con = duckdb.connect(serving_db, read_only=True)
             samples.append((started, "connect", time.time() - started))
-            for name, sql in READ_QUERIES.items():
+            started = time.time()
+            dataset, metric, unit = con.execute(dashboard.BOARDS).fetchone()
+            samples.append((started, "boards", time.time() - started))
+            chosen = {"dataset": dataset, "metric": metric, "unit": unit}
+            for name, sql in dashboard.QUERIES.items():
                 started = time.time()
-                con.execute(sql).fetchall()
+                con.execute(sql, {k: v for k, v in chosen.items() if f"${k}" in sql}).df()
                 samples.append((started, name, time.time() - started))
             con.close()
         except Exception as error:  # a reader must never fail: count it, keep reading
@@ -342,13 +322,15 @@ def print_daily(big: Figures, empty: Figures, rebuild: Figures, papers: int, war
 
 def print_reads(reads: Reads, readers: int) -> None:
     phases = ("idle", "run, other stages", "publishing")
-    print(f"\nreads: {readers} reader processes, each: connect read-only, run every query, close; repeat")
+    print(f"\nreads: {readers} reader processes, each: connect read-only, the dashboard's queries, close")
     print("  " + "query".ljust(24) + "".join(f"{p} p50 / p95 (n)".rjust(30) for p in phases))
     by = defaultdict(list)
     for started, name, seconds in reads.samples:
         by[(name, reads.phase(started))].append(seconds * 1000)
     worst = 0.0
-    for name in ["connect", *READ_QUERIES]:
+    from paperpulse.dashboard import QUERIES
+
+    for name in ["connect", "boards", *QUERIES]:
         cells = []
         for phase in phases:
             values = by.get((name, phase))

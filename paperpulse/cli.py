@@ -189,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     except EXPECTED_ERRORS as error:
         print(f"paperpulse {args.command}: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a full disk, a read-only warehouse folder: nothing was published
+        where = f" {error.filename}" if error.filename else ""
+        print(f"paperpulse {args.command}: cannot write{where}: {error.strerror or error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

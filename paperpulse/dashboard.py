@@ -34,7 +34,10 @@ MARTS_READ = (
 TOPICS_SHOWN = 15
 TOPICS_OVER_TIME = 6
 ENTITIES_SHOWN = 15
+ENTITIES_OVER_TIME = 8
 PAIRS_SHOWN = 40
+IMPROVEMENTS_SHOWN = 200  # when the chosen board has none: the first of every board's
+BOARDS_SHOWN = 300  # the biggest leaderboards to choose from
 
 
 @dataclass
@@ -43,33 +46,77 @@ class Snapshot:
     published_at: object
     as_of_day: object
     frames: dict[str, pd.DataFrame]
+    boards: list[str]  # every leaderboard, most models first; frames["leaderboards"] holds the chosen one
+    board: str | None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
 
 
+# What the page shows, and no more: over a million papers the marts hold hundreds of thousands of rows
+# (weeks of every entity, every board), so each query keeps what is drawn. $dataset, $metric and $unit
+# are the chosen leaderboard's.
 QUERIES = {
     "trending_topics": "select * from trending_topics order by rank, topic_label",
-    "topic_trends": "select * from topic_trends",
+    "topic_trends": f"""
+        select * from topic_trends
+        where topic_id in (
+            select topic_id from trending_topics order by rank, topic_label limit {TOPICS_OVER_TIME}
+        )""",
     "emerging_phrases": "select * exclude (recent_paper_ids) from emerging_phrases order by rank, phrase",
     "rising_entities": "select * from rising_entities where recent_papers > 0 order by rank, entity",
-    "entity_weekly_mentions": "select * from entity_weekly_mentions",
-    "model_dataset_pairs": """
-        select * from model_dataset_pairs order by paper_count desc, claim_count desc, model, dataset""",
-    "leaderboards": "select * from leaderboards order by dataset, metric, unit, rank, model",
-    "leaderboard_improvements": "select * from leaderboard_improvements order by dataset, metric, value desc",
+    "entity_weekly_mentions": f"""
+        select * from entity_weekly_mentions
+        where entity in (
+            select entity from rising_entities
+            where recent_papers > 0 and entity_type in ('model', 'dataset')
+            order by rank, entity limit {ENTITIES_OVER_TIME}
+        )""",
+    "model_dataset_pairs": f"""
+        select * from model_dataset_pairs order by paper_count desc, claim_count desc, model, dataset
+        limit {PAIRS_SHOWN}""",
+    "leaderboards": """
+        select * from leaderboards where dataset = $dataset and metric = $metric and unit = $unit
+        order by rank, model""",
+    "leaderboard_improvements": f"""
+        with beside as (
+            select * from leaderboard_improvements where dataset = $dataset and metric = $metric
+        )
+        select * from beside
+        union all
+        (select * from leaderboard_improvements where not exists (select 1 from beside)
+         order by dataset, metric, value desc limit {IMPROVEMENTS_SHOWN})
+        order by dataset, metric, value desc""",
     # claims that name a model first: those are the ones a reader can place
     "whats_new": "select * from whats_new order by item_type, name like '(no model)%', name",
 }
+# the leaderboards to choose from: the ones ranking most models first, then by name
+BOARDS = f"""
+    select dataset, metric, unit from leaderboards group by dataset, metric, unit
+    order by count(*) desc, dataset || ' · ' || metric || if(unit <> '', ' (' || unit || ')', '')
+    limit {BOARDS_SHOWN}"""
 
 
-def load_snapshot(serving_db: Path) -> Snapshot:
-    """Every mart the page shows, read through one read-only connection that is closed on return."""
+def board_name(dataset: str, metric: str, unit: str) -> str:
+    return f"{dataset} · {metric}" + (f" ({unit})" if unit else "")
+
+
+def load_snapshot(serving_db: Path, board: str | None = None) -> Snapshot:
+    """Every mart the page shows, read through one read-only connection that is closed on return.
+    `board` is the leaderboard chosen (default: the one ranking most models)."""
     with duckdb.connect(str(serving_db), read_only=True) as con:
         run_id, published_at = con.execute("select run_id, published_at from publish_info").fetchone()
-        frames = {name: con.execute(sql).df() for name, sql in QUERIES.items()}
+        boards = {board_name(*key): key for key in con.execute(BOARDS).fetchall()}
+        names = list(boards)
+        board = board if board in boards else (names[0] if names else None)
+        dataset, metric, unit = boards[board] if board else (None, None, None)
+        chosen = {"dataset": dataset, "metric": metric, "unit": unit}
+        frames = {
+            name: con.execute(sql, {k: v for k, v in chosen.items() if f"${k}" in sql}).df()
+            for name, sql in QUERIES.items()
+        }
     as_of = frames["trending_topics"]["as_of_day"].max() if len(frames["trending_topics"]) else None
-    return Snapshot(run_id, published_at, as_of, frames)
+    return Snapshot(run_id, published_at, as_of, frames, names, board)
 
 
 def chart(spec: alt.Chart) -> None:
@@ -174,17 +221,15 @@ def rising_entities(snapshot: Snapshot) -> None:
 
 def leaderboards(snapshot: Snapshot) -> None:
     st.header("Leaderboards")
-    boards = snapshot["leaderboards"]
+    board = snapshot["leaderboards"]
     improvements = snapshot["leaderboard_improvements"]
-    if boards.empty:
+    if board.empty:
         st.info("No ranked board yet: no absolute score names a model, a dataset and a known metric.")
         return
-    names = boards.apply(
-        lambda r: f"{r['dataset']} · {r['metric']}" + (f" ({r['unit']})" if r["unit"] else ""), axis=1
+    # the page was read for the board chosen last (main passes it), so choosing one reruns the page
+    choice = st.selectbox(
+        "Board (most models first)", snapshot.boards, index=snapshot.boards.index(snapshot.board), key="board"
     )
-    biggest_first = names.value_counts().sort_index().sort_values(ascending=False, kind="stable").index
-    choice = st.selectbox("Board (most models first)", list(biggest_first), key="board")
-    board = boards[names == choice]
     direction = board["direction"].iloc[0]
     left, right = st.columns([3, 2])
     with left:
@@ -209,7 +254,9 @@ def leaderboards(snapshot: Snapshot) -> None:
         st.caption("Gains over a baseline are listed here, never ranked on the board.")
         shown = beside if not beside.empty else improvements
         if beside.empty:
-            st.caption("None on this board; all improvement claims:")
+            st.caption(
+                f"None on this board; improvement claims on every board (the first {IMPROVEMENTS_SHOWN}):"
+            )
         st.dataframe(
             shown[
                 ["model", "value_text", "unit", "evidence", "dataset", "metric", "condition", "paper_title"]
@@ -263,7 +310,7 @@ def main() -> None:
     if not serving.exists():
         st.info(f"Nothing published yet at {serving}: run `make run` (or `paperpulse run`) first.")
         return
-    snapshot = load_snapshot(serving)
+    snapshot = load_snapshot(serving, st.session_state.get("board"))
     if snapshot.as_of_day is None:
         st.info("The published marts list no papers yet.")
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -68,6 +69,7 @@ def dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
         "DBT_LOG_PATH": str(settings.home / "dbt" / "logs"),
         "DBT_TARGET_PATH": str(settings.home / "dbt" / "target"),
         "DO_NOT_TRACK": "1",
+        "DBT_USE_COLORS": "false",  # its lines go into error messages
     }
     command = [os.path.join(os.path.dirname(sys.executable), "dbt"), *args]
     command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
@@ -115,15 +117,23 @@ def build(settings: Settings) -> BuildReport:
         completed = dbt(settings, "build", "--vars", json.dumps({"tested_rows": TESTED_ROWS}))
     results_file = settings.home / "dbt" / "target" / "run_results.json"
     if completed.returncode != 0:
-        failures = [line for line in completed.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
-        detail = "\n".join(failures[-20:]) or completed.stdout[-3000:] + completed.stderr[-2000:]
-        raise BuildFailed(f"dbt build failed (exit {completed.returncode}):\n{detail}")
+        raise BuildFailed(f"dbt build failed (exit {completed.returncode}):\n{failure_detail(completed)}")
     record_build(settings, fingerprint, started, full_refresh)
     statuses: dict[str, Counter] = {}
     for result in json.loads(results_file.read_text())["results"]:
         resource_type = result["unique_id"].split(".", 1)[0]
         statuses.setdefault(resource_type, Counter())[result["status"]] += 1
     return BuildReport(statuses, full_refresh)
+
+
+def failure_detail(completed: subprocess.CompletedProcess) -> str:
+    """What failed and why: dbt's ERROR and FAIL lines, then the distinct reasons it gives
+    ("IO Error: ... No space left on device", "Database Error ...")."""
+    lines = completed.stdout.splitlines()
+    failures = [line for line in lines if "ERROR" in line or "FAIL" in line]
+    reasons = list(dict.fromkeys(line.strip() for line in lines if re.search(r"\w Error\b|Error:", line)))
+    detail = "\n".join(failures[-20:] + reasons[-10:])
+    return detail or completed.stdout[-3000:] + completed.stderr[-2000:]
 
 
 def record_build(settings: Settings, fingerprint: str, started: datetime, full_refresh: bool) -> None:

