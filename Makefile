@@ -53,3 +53,11 @@ dashboard: install
 	$(BIN)/python -m streamlit run paperpulse/dashboard.py --server.address localhost --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false --server.fileWatcherType none \
 		--client.toolbarMode viewer
+
+# The pipeline at scale on synthetic papers: a 1,000,000-paper backfill, a daily increment beside the same day
+# into an empty warehouse and beside a full rebuild, and dashboard reads while a run publishes (README: Scale).
+# Needs ~15 GB free under $$TMPDIR; run it on an otherwise idle machine. PAPERS=20000 for a quick one.
+PAPERS ?= 1000000
+.PHONY: bench
+bench: install
+	$(BIN)/paperpulse bench --papers $(PAPERS)

@@ -59,9 +59,17 @@ covered as (
     from frequent
     inner join (select term from taxonomy_terms union select term from stop_phrases) as terms
         on terms.term <> ''
+        -- `contains` first: a regular expression built per pair is compiled per pair, and only pairs where
+        -- one text holds the other can match it (thousands of phrases times every term took minutes)
         and (
-            regexp_matches(frequent.match_text, '\b' || regexp_escape(terms.term) || '(s|es)?\b')
-            or regexp_matches(terms.term, '\b' || regexp_escape(frequent.match_text) || '(s|es)?\b')
+            (
+                contains(frequent.match_text, terms.term)
+                and regexp_matches(frequent.match_text, '\b' || regexp_escape(terms.term) || '(s|es)?\b')
+            )
+            or (
+                contains(terms.term, frequent.match_text)
+                and regexp_matches(terms.term, '\b' || regexp_escape(frequent.match_text) || '(s|es)?\b')
+            )
         )
 
 ),
