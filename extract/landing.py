@@ -4,7 +4,8 @@ Layout under <home>/landing/<source>/:
 
 - `<YYYY-MM-DD>/`: one day as first fetched, its payload files and a `_COMPLETE` marker holding
   when it landed. A day is fetched into `<YYYY-MM-DD>.partial/` and renamed when every page is in,
-  so a failed fetch never leaves a half-landed day (the next attempt starts the `.partial` again).
+  so a failed fetch never leaves a half-landed day (a failed attempt removes its `.partial`; one left by
+  a killed process is removed by the next attempt).
   A landed day is never fetched again.
 - `<YYYY-MM-DD>/refetch-<run day>/`: the same day asked again by the run of a later day (Hugging
   Face upvotes grow), landed the same way.
@@ -99,11 +100,15 @@ def land(settings: Settings, source: str, day: date, folder: Path | None = None)
     module = sources.get(source)
     check_settled(module, day, settings)
     partial = folder.with_name(folder.name + PARTIAL)
-    shutil.rmtree(partial, ignore_errors=True)  # what an attempt that failed left
+    shutil.rmtree(partial, ignore_errors=True)  # left by a process killed while fetching
     partial.mkdir(parents=True)
-    for payload in module.fetch(day, settings):
-        write_atomically(partial / payload.name, payload.body)
-    write_atomically(partial / COMPLETE, f"{datetime.now(UTC).isoformat()}\n".encode())
+    try:
+        for payload in module.fetch(day, settings):
+            write_atomically(partial / payload.name, payload.body)
+        write_atomically(partial / COMPLETE, f"{datetime.now(UTC).isoformat()}\n".encode())
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # the next attempt starts the day again
+        raise
     if folder.exists():
         shutil.rmtree(folder)  # pages of a landing that never completed, from before .partial/ existed
     partial.rename(folder)

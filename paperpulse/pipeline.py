@@ -81,7 +81,7 @@ class RunSummary:
             f"  papers:    {self._sum('loaded')} loaded ({self._sum('new')} new, {self._sum('changed')} "
             f"changed, {self._sum('unchanged')} unchanged), {self._sum('quarantined')} quarantined; "
             f"{self.totals.get('papers', 0)} in the warehouse"
-            + (f"; {relinked} title-keyed papers linked to their arXiv id" if relinked else ""),
+            + (f"; {relinked} merged by title into a paper with an arXiv id" if relinked else ""),
         ]
         if any(i.source == "hf_daily" for i in self.ingests):
             lines.append(
