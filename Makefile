@@ -41,3 +41,8 @@ clean:
 .PHONY: bench-extract
 bench-extract: install
 	$(BIN)/python -m extract.bench --sizes 20000,100000
+
+# A 30-day backfill from simulated Hugging Face days on the local fault server: wall time and row counts.
+.PHONY: bench-backfill
+bench-backfill: install
+	$(BIN)/python -m tests.simulate_backfill --days 30 --papers 75 --fault-rate 0.2
