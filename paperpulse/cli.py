@@ -197,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     except EXPECTED_ERRORS as error:
         print(f"paperpulse {args.command}: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"paperpulse {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
-from collections import Counter
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,43 +171,66 @@ def test_an_interrupted_backfill_resumes_fetching_each_day_once(tmp_path):
     days = [f"2024-10-0{n}" for n in range(1, 6)]
     listed = {day: [hf_item(Paper(f"2410.{n}000{i}", f"Paper {i} of {day}", ABSTRACT)) for i in (1, 2)]
               for n, day in enumerate(days, start=1)}  # fmt: skip
-    down = {"2024-10-03"}
+    slow, down = {"2024-10-02"}, set()
+
+    def faults(request):
+        if request.query["date"] in down:
+            return Reply(500, b"oops")
+        if request.query["date"] in slow:
+            time.sleep(3)  # long enough to be interrupted while fetching this day
+        return None
+
     home = tmp_path / "warehouse"
+    landed = home / "landing" / "hf_daily"
+    backfill = [PAPERPULSE, "backfill", "--source", "hf_daily", "--since", days[0], "--until", days[-1]]
     with FaultServer() as server:
-        server.route(
-            "/daily_papers",
-            hf_days(
-                lambda day: listed[day],
-                faults=lambda r: Reply(500, b"oops") if r.query["date"] in down else None,
-            ),
-        )
+        server.route("/daily_papers", hf_days(lambda day: listed[day], faults))
         env = live_env(home, server.url)
-        failed = paperpulse(
-            env, "backfill", "--source", "hf_daily", "--since", days[0], "--until", days[-1], check=False
+
+        # 1. Ctrl-C while the second day is being fetched.
+        running = subprocess.Popen(
+            backfill,
+            env={**os.environ, **env},
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        deadline = time.monotonic() + 120
+        while not (landed / days[0]).exists() and running.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        running.send_signal(signal.SIGINT)
+        _, stderr = running.communicate(timeout=60)
+        assert running.returncode == 130, stderr
+        assert stderr.splitlines()[-1].startswith(
+            "paperpulse backfill: interrupted; the days loaded so far stay"
+        )
+        assert sorted(p.name for p in landed.iterdir()) == ["2024-10-01"]
+        first = len(server.requests)
+
+        # 2. The third day's source is down.
+        slow.clear()
+        down.add("2024-10-03")
+        failed = paperpulse(env, *backfill[1:], check=False)
         assert failed.returncode == 1
         assert failed.stderr.splitlines()[-1].startswith(
             "paperpulse backfill: backfill stopped at 2024-10-03, 2 of 5 days loaded and nothing published; "
             "run the same command again to resume"
         )
         assert not (home / "serving.duckdb").exists()
-        assert sorted(p.name for p in (home / "landing" / "hf_daily").iterdir()) == [
-            "2024-10-01",
-            "2024-10-02",
-        ]
+        assert sorted(p.name for p in landed.iterdir()) == ["2024-10-01", "2024-10-02"]
+        second = len(server.requests)
 
+        # 3. Resumed: only the days that never landed are asked for.
         down.clear()
-        resumed = paperpulse(env, "backfill", "--source", "hf_daily", "--since", days[0], "--until", days[-1])
-        fetched = Counter(r.query["date"] for r in server.requests)
+        resumed = paperpulse(env, *backfill[1:])
+        asked = [r.query["date"] for r in server.requests]
+    assert set(asked[:first]) <= {"2024-10-01", "2024-10-02"} and asked.count("2024-10-01") == 1
+    assert asked[first:second] == ["2024-10-02"] + ["2024-10-03"] * 4
+    assert asked[second:] == ["2024-10-03", "2024-10-04", "2024-10-05"]
     assert "hf_daily 2024-10-01..2024-10-05 (5 days: 3 fetched, 2 already landed)" in resumed.stdout
     assert "10 loaded (6 new, 0 changed, 4 unchanged)" in resumed.stdout
-    assert fetched == {
-        "2024-10-01": 1,
-        "2024-10-02": 1,
-        "2024-10-03": 4 + 1,
-        "2024-10-04": 1,
-        "2024-10-05": 1,
-    }
+    assert sorted(p.name for p in landed.iterdir()) == days
     assert serving(home, "select count(*) from dim_papers") == [(10,)]
 
 
