@@ -46,3 +46,15 @@ bench-extract: install
 .PHONY: bench-backfill
 bench-backfill: install
 	$(BIN)/python -m tests.simulate_backfill --days 30 --papers 75 --fault-rate 0.2
+
+# The dbt docs site: one self-contained HTML file under $(PAPERPULSE_HOME)/dbt/docs (needs a run first).
+.PHONY: docs dashboard
+docs: install
+	$(BIN)/paperpulse docs
+
+# The dashboard on http://localhost:8501 over the published marts (PORT=... to change it).
+PORT ?= 8501
+dashboard: install
+	$(BIN)/python -m streamlit run paperpulse/dashboard.py --server.address localhost --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false --server.fileWatcherType none \
+		--client.toolbarMode viewer

@@ -36,8 +36,8 @@ def _settings():
     return Settings.from_env()
 
 
-def extract_build_publish(ingested) -> None:
-    """The stages after ingestion, shared by both DAGs."""
+def extract_build_publish(ingested):
+    """The stages after ingestion, shared by both DAGs; returns the publish task's output."""
 
     @task(pool=BUILD_POOL)
     def plan_extraction(_ingested: dict) -> list[str]:
@@ -90,7 +90,7 @@ def extract_build_publish(ingested) -> None:
 
     batch_files = plan_extraction(ingested)
     loaded = load_extractions(batch_files, extract_batch.expand(input_file=batch_files))
-    publish(check_marts(build_marts(loaded)))
+    return publish(check_marts(build_marts(loaded)))
 
 
 def _ingested(report) -> dict:
@@ -109,11 +109,14 @@ def _ingested(report) -> dict:
 )
 def paperpulse_daily():
     @task(pool=FETCH_POOL, retries=2, retry_delay=timedelta(minutes=5))
-    def land(params=None, data_interval_end=None) -> dict:
+    def land(params=None, data_interval_end=None, dag_run=None) -> dict:
         from paperpulse import pipeline
 
         settings, source = _settings(), params["source"]
-        day = pipeline.covered_day(settings, source, data_interval_end.date())
+        # A run triggered without a logical date (Airflow 3's default for manual runs) has no data
+        # interval: it covers what a scheduled run starting then would.
+        interval_end = data_interval_end or dag_run.run_after
+        day = pipeline.covered_day(settings, source, interval_end.date())
         files, fetched = pipeline.land(settings, source, day)
         if fetched and source == "arxiv":
             # Hand the pool slot on only once the pacing interval after this task's last request has
@@ -128,7 +131,15 @@ def paperpulse_daily():
         day = date.fromisoformat(landed["day"])
         return _ingested(pipeline.ingest(_settings(), landed["source"], day))
 
-    extract_build_publish(ingest(land()))
+    # reads only the published serving file, so it needs no slot in the build pool
+    @task
+    def send_digest(_published: dict) -> dict:
+        from paperpulse import digest
+
+        report = digest.deliver(_settings())
+        return {"day": str(report.day), "emailed_to": list(report.emailed_to)} if report else {}
+
+    send_digest(extract_build_publish(ingest(land())))
 
 
 @dag(

@@ -78,6 +78,31 @@ MART_VIOLATIONS = {
         where r.kind <> 'absolute'""",
     "leaderboards_bad_ranks": "select count(*) from marts.leaderboards where rank is null or rank < 1",
     "topic_trends_share_out_of_range": "select count(*) from marts.topic_trends where share < 0 or share > 1",
+    "trending_topics_missing_topics": """
+        select count(*) from lexicon.topic_taxonomy anti join marts.trending_topics using (topic_id)""",
+    # every "today" is the latest listed day, so the marts a dashboard shows side by side agree
+    "trend_marts_not_as_of_the_latest_listed_day": """
+        with latest as (select max(last_listed_date) as day from marts.dim_papers)
+        select count(*) from (
+            select as_of_day from marts.trending_topics union all
+            select as_of_day from marts.rising_entities union all
+            select as_of_day from marts.emerging_phrases union all
+            select as_of_day from marts.whats_new
+        ) marts, latest where marts.as_of_day is distinct from latest.day""",
+    "trend_marts_bad_ranks_or_growth": """
+        select count(*) from (
+            select rank, growth from marts.trending_topics union all
+            select rank, growth from marts.rising_entities union all
+            select rank, growth from marts.emerging_phrases
+        ) where rank is null or rank < 1 or growth is null or growth <= 0""",
+    "whats_new_papers_not_first_listed_today": """
+        select count(*) from marts.whats_new n join marts.dim_papers p on n.item_id = p.paper_id
+        where n.item_type = 'paper' and p.first_listed_date <> n.as_of_day""",
+    "leaderboard_improvements_not_improvements": """
+        select count(*) from marts.leaderboard_improvements
+        join marts.fct_benchmark_results r using (result_id) where r.kind <> 'improvement'""",
+    "model_dataset_pairs_without_papers": """
+        select count(*) from marts.model_dataset_pairs where paper_count < 1""",
 }
 
 

@@ -100,14 +100,14 @@ def _write_parquet(frame: pd.DataFrame, path: Path, schema: pa.Schema | None = N
 def plan(con: duckdb.DuckDBPyConnection, settings: Settings, version: str | None = None) -> Plan:
     """Write the papers that need extraction as input batches; returns the plan (maybe empty)."""
     version = version or extractor_module.EXTRACTOR_VERSION
-    pending = con.execute(
+    pending = con.sql(
         """
         select p.paper_id, p.title, p.abstract, p.content_hash
         from raw.papers p left join raw.extractions e using (paper_id)
         where e.paper_id is null or e.content_hash <> p.content_hash or e.extractor_version <> $version
         order by p.paper_id
         """,
-        {"version": version},
+        params={"version": version},
     )
     digest = hashlib.sha1(version.encode())
     root = settings.staging_dir / "extract"

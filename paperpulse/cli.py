@@ -11,7 +11,7 @@ import duckdb
 from extract import cli as extract_cli
 from extract import sources
 from paperpulse.config import Settings
-from paperpulse.errors import BuildFailed, GateFailed, SourceFailed, WarehouseBusy
+from paperpulse.errors import BuildFailed, DigestNotSent, GateFailed, SourceFailed, WarehouseBusy
 
 # Stage modules import Great Expectations, dbt helpers and spaCy: seconds of start-up that
 # `paperpulse query` should not pay, so commands import them when they run.
@@ -21,6 +21,7 @@ EXPECTED_ERRORS = (
     BuildFailed,
     WarehouseBusy,
     SourceFailed,
+    DigestNotSent,
     FileNotFoundError,
     ValueError,
     duckdb.Error,
@@ -130,6 +131,25 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    from paperpulse import digest
+
+    report = digest.deliver(Settings.from_env(), force_send=args.send)
+    if report is None:
+        print("no digest: the published marts list no papers")
+        return 0
+    emailed = f"; emailed to {', '.join(report.emailed_to)}" if report.emailed_to else ""
+    print(f"digest for {report.day}: {report.markdown_path} and {report.html_path.name}{emailed}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from paperpulse.warehouse import docs
+
+    print(f"dbt docs: open {docs(Settings.from_env())} in a browser (one self-contained file)")
+    return 0
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     serving = Settings.from_env().serving_db
     if not serving.exists():
@@ -178,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="the marts gate (Great Expectations)").set_defaults(func=cmd_check)
     commands.add_parser("publish", help="swap the audited marts into the serving file").set_defaults(
         func=cmd_publish
+    )
+
+    digest = commands.add_parser(
+        "digest", help="write the digest of the published marts' day (and email it when SMTP is set)"
+    )
+    digest.add_argument("--send", action="store_true", help="email it even if it is unchanged")
+    digest.set_defaults(func=cmd_digest)
+    commands.add_parser("docs", help="build the dbt docs site (offline, one HTML file)").set_defaults(
+        func=cmd_docs
     )
 
     query = commands.add_parser("query", help="SQL over the published marts (read-only)")

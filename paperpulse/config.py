@@ -21,6 +21,13 @@ MARTS = (
     "leaderboards",
     "paper_topics",
     "topic_trends",
+    "trending_topics",
+    "emerging_phrases",
+    "entity_weekly_mentions",
+    "rising_entities",
+    "model_dataset_pairs",
+    "leaderboard_improvements",
+    "whats_new",
 )
 
 

@@ -19,6 +19,7 @@ from expectations.gate import GateReport, check
 from extract import batches, landing, raw, sources
 from extract import extractor as extractor_module
 from extract.sources import Payload, Rejected, hf_daily, inbox
+from paperpulse import digest as digests
 from paperpulse import publish as publisher
 from paperpulse.config import Settings
 from paperpulse.errors import SourceFailed
@@ -53,6 +54,7 @@ class RunSummary:
     gates: list[str] = field(default_factory=list)  # the gates this run passed
     publish: publisher.PublishReport | None = None
     totals: dict[str, int] = field(default_factory=dict)
+    digest: digests.DigestReport | None = None
 
     def _sum(self, stat: str) -> int:
         return sum(getattr(i.load, stat) for i in self.ingests)
@@ -103,6 +105,9 @@ class RunSummary:
             f"  published: {publish.serving_db} and {publish.parquet_dir}/<mart>.parquet"
             + ("" if publish.published else " (unchanged, left as they were)"),
         ]
+        if self.digest:
+            emailed = f", emailed to {', '.join(self.digest.emailed_to)}" if self.digest.emailed_to else ""
+            lines.append(f"  digest:    {self.digest.markdown_path} and .html{emailed}")
         if not self.changed_anything:
             what = "interval was" if len(self.ingests) == 1 else "intervals were"
             lines.append(f"  nothing changed: this {what} already loaded, extracted and published")
@@ -254,6 +259,7 @@ def finish(settings: Settings, run_id: str, command: str, ingests: list[IngestRe
     ]
     summary = RunSummary(run_id, command, ingests, extracted, built, gates, published)
     summary.totals = warehouse_totals(settings)
+    summary.digest = digests.deliver(settings)
     return summary
 
 

@@ -8,6 +8,7 @@ or this run's, all of them together, and never holds up the pipeline.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -19,6 +20,12 @@ import duckdb
 from paperpulse.config import MARTS, Settings
 
 PUBLISH_INFO = "publish_info"
+PUBLISH_INFO_COMMENTS = {
+    "run_id": "The run that published these marts.",
+    "published_at": "When they were published (UTC).",
+    "fingerprint": "Content hash of every mart (publish.marts_fingerprint): equal fingerprints, equal marts.",
+    "row_counts": "JSON object: each mart's row count in this publication.",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,26 @@ def marts_fingerprint(con: duckdb.DuckDBPyConnection, schema: str) -> tuple[str,
         counts[mart] = rows
         digests.append(f"{mart}:{rows}:{digest}")
     return hashlib.sha256("|".join(digests).encode()).hexdigest()[:16], counts
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, source_schema: str, table: str) -> None:
+    """Carry the table's and its columns' comments (dbt's persisted docs) over to the copy:
+    `create table as` keeps names and types but drops comments."""
+    database, schema = source_schema.split(".")
+    where = "database_name = ? and schema_name = ? and table_name = ? and comment is not null"
+    for (comment,) in con.execute(
+        f"select comment from duckdb_tables() where {where}", [database, schema, table]
+    ).fetchall():
+        con.execute(f"comment on table {table} is {_sql_literal(comment.strip())}")
+    columns = con.execute(
+        f"select column_name, comment from duckdb_columns() where {where}", [database, schema, table]
+    ).fetchall()
+    for column, comment in columns:
+        con.execute(f'comment on column {table}."{column}" is {_sql_literal(comment.strip())}')
 
 
 def published_fingerprint(serving_db: Path) -> str | None:
@@ -83,14 +110,19 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
             return PublishReport(False, settings.serving_db, settings.parquet_dir, fingerprint, counts)
         for mart in MARTS:
             con.execute(f"create table {mart} as select * from build.marts.{mart}")
+            _copy_comments(con, "build.marts", mart)
         con.execute("detach build")
         con.execute(
-            f"create table {PUBLISH_INFO} as select ? as run_id, ? as published_at, ? as fingerprint",
-            [run_id, datetime.now(UTC).replace(tzinfo=None), fingerprint],
+            f"create table {PUBLISH_INFO} as select ? as run_id, ? as published_at, ? as fingerprint, "
+            "? as row_counts",
+            [run_id, datetime.now(UTC).replace(tzinfo=None), fingerprint, json.dumps(counts)],
         )
+        con.execute(f"comment on table {PUBLISH_INFO} is 'Which run published the marts in this file.'")
+        for column, comment in PUBLISH_INFO_COMMENTS.items():
+            con.execute(f"comment on column {PUBLISH_INFO}.{column} is {_sql_literal(comment)}")
         parquet_version.mkdir()
-        for mart in MARTS:
-            con.execute(f"copy {mart} to '{parquet_version / f'{mart}.parquet'}' (format parquet)")
+        for table in (*MARTS, PUBLISH_INFO):
+            con.execute(f"copy {table} to '{parquet_version / f'{table}.parquet'}' (format parquet)")
         con.execute("checkpoint")
     _fsync(staged_db)
 
@@ -100,6 +132,10 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
         shutil.rmtree(settings.parquet_dir)  # a folder left by hand; the link replaces it
     _swap_symlink(settings.parquet_dir, parquet_version.name)
     _fsync(settings.home)
-    if previous_parquet and previous_parquet != parquet_version.resolve():
-        shutil.rmtree(previous_parquet, ignore_errors=True)  # open readers keep their file handles
+    # The previous version stays one more run: a reader that resolved the link just before the swap is
+    # still opening its files. Older versions go (open readers keep their file handles).
+    keep = {parquet_version.resolve(), previous_parquet}
+    for version in settings.home.glob(".parquet-*"):
+        if version.is_dir() and version.resolve() not in keep:
+            shutil.rmtree(version, ignore_errors=True)
     return PublishReport(True, settings.serving_db, settings.parquet_dir, fingerprint, counts)

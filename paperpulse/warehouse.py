@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
@@ -82,3 +83,15 @@ def build(settings: Settings) -> BuildReport:
         resource_type = result["unique_id"].split(".", 1)[0]
         statuses.setdefault(resource_type, Counter())[result["status"]] += 1
     return BuildReport(statuses)
+
+
+def docs(settings: Settings) -> Path:
+    """`dbt docs generate --static`: one self-contained HTML file (descriptions, lineage, exposures and,
+    from the build file, column types), readable offline from disk. Returns its path."""
+    if not settings.build_db.exists():
+        raise FileNotFoundError(f"no build file at {settings.build_db}: run `paperpulse run` first")
+    site = settings.home / "dbt" / "docs"
+    completed = dbt(settings, "docs", "generate", "--static", "--target-path", str(site))
+    if completed.returncode != 0:
+        raise BuildFailed(f"dbt docs generate failed:\n{completed.stdout[-3000:]}{completed.stderr[-2000:]}")
+    return site / "static_index.html"

@@ -69,3 +69,23 @@ def copy_home(home: Path, destination: Path) -> Path:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+DBT_DIR = REPO / "dbt"
+
+
+def dbt_build(build_db: Path, workdir: Path) -> None:
+    """`dbt build` of the real project against `build_db` (raw tables already written), logs in workdir."""
+    env = {
+        **os.environ,
+        "PAPERPULSE_BUILD_DB": str(build_db),
+        "DO_NOT_TRACK": "1",
+        "DBT_PROFILES_DIR": str(DBT_DIR),
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+    }
+    dbt = Path(sys.executable).with_name("dbt")
+    proc = subprocess.run(
+        [str(dbt), "build"], cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]

@@ -87,6 +87,8 @@ def test_dag_test_runs_end_to_end_and_publishes(airflow_env):
         assert con.execute("select count(*) from dim_papers").fetchall() == [(139,)]
         run_id = con.execute("select run_id from publish_info").fetchall()[0][0]
     assert run_id.startswith("manual__")
+    assert report["tasks"]["send_digest[-1]"] == "success"
+    assert os.path.exists(os.path.join(airflow_env["PAPERPULSE_HOME"], "digests", "2024-03-11.md"))
 
 
 HF_LISTING = [

@@ -104,6 +104,7 @@ def test_an_hf_run_loads_the_good_records_quarantines_the_bad_one_and_publishes(
             "select paper_id, upvotes from staging.stg_raw__hf_upvote_snapshots where is_latest order by 1"
         ).fetchall()
     assert latest == [("2310.08915", 40), ("2403.00001", 7), ("2403.00002", 3)]
+    assert serving(live.home, "select upvotes from dim_papers where paper_id = '2403.00001'") == [(7,)]
 
 
 def test_an_arxiv_run_publishes_and_the_same_paper_from_three_sources_is_one_row(live):

@@ -1,9 +1,11 @@
 """A full run of the real pipeline (real DuckDB, real dbt, real GX) on the bundled page."""
 
+import re
+
 import duckdb
 
 from paperpulse.config import MARTS
-from tests.conftest import MART_TABLES, RAW_TABLES, run_cli, sha256, table_counts
+from tests.conftest import MART_TABLES, RAW_TABLES, REPO, copy_home, run_cli, sha256, table_counts
 
 
 def test_a_run_loads_extracts_builds_gates_and_publishes_every_mart(first_run):
@@ -52,3 +54,23 @@ def test_query_errors_are_one_clear_line(published_home, tmp_path):
     assert "Traceback" not in failed.stderr
     empty = run_cli(tmp_path / "empty", "query", "select 1", check=False)
     assert empty.returncode == 1 and "nothing published yet" in empty.stderr
+
+
+def test_every_readme_example_query_runs_on_the_bundled_page(published_home):
+    readme = (REPO / "README.md").read_text()
+    questions = readme.split("### Questions the marts answer", 1)[1].split("### The dashboard contract", 1)[0]
+    queries = re.findall(r"```sql\n(.*?)```", questions, flags=re.S)
+    assert len(queries) >= 10
+    with duckdb.connect(str(published_home / "serving.duckdb"), read_only=True) as con:
+        for sql in queries:
+            assert con.execute(sql).fetchall(), sql
+
+
+def test_docs_builds_the_dbt_docs_site_with_the_exposures(published_home, tmp_path):
+    home = copy_home(published_home, tmp_path / "warehouse")
+    printed = run_cli(home, "docs").stdout
+    site = home / "dbt" / "docs" / "static_index.html"
+    assert str(site) in printed
+    page = site.read_text()
+    for name in ("trending_topics", "whats_new", "paperpulse_dashboard", "paperpulse_daily_digest"):
+        assert name in page, name

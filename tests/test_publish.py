@@ -2,7 +2,7 @@
 
 import duckdb
 
-from paperpulse.config import Settings
+from paperpulse.config import MARTS, Settings
 from paperpulse.publish import publish
 from tests.conftest import copy_home, run_cli
 
@@ -33,3 +33,49 @@ def test_a_reader_holding_the_serving_file_open_neither_blocks_nor_is_blocked(
     reader.close()
     leftovers = [p.name for p in home.iterdir() if p.name.startswith(".serving")]
     assert leftovers == []
+
+
+def test_the_serving_file_keeps_every_mart_and_column_description(published_home):
+    query = """
+        select table_name, column_name, comment from duckdb_columns()
+        where schema_name = ? and table_name in (select unnest(?))"""
+    with duckdb.connect(str(published_home / "build.duckdb"), read_only=True) as con:
+        built = {
+            (t, c): comment.strip() for t, c, comment in con.execute(query, ["marts", list(MARTS)]).fetchall()
+        }
+        built_tables = dict(
+            con.execute(
+                "select table_name, comment from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        )
+    with duckdb.connect(str(published_home / "serving.duckdb"), read_only=True) as con:
+        served = {(t, c): comment for t, c, comment in con.execute(query, ["main", list(MARTS)]).fetchall()}
+        served_tables = dict(
+            con.execute(
+                "select table_name, comment from duckdb_tables() where schema_name = 'main'"
+            ).fetchall()
+        )
+        info = con.execute(
+            "select comment from duckdb_columns() where table_name = 'publish_info'"
+        ).fetchall()
+    assert all(built.values()) and served == built  # dbt persisted a description for every column
+    for mart in MARTS:
+        assert served_tables[mart] == built_tables[mart].strip()
+    assert all(comment for (comment,) in info)
+
+
+def test_the_previous_parquet_version_stays_one_more_run(published_home, tmp_path, monkeypatch):
+    home = copy_home(published_home, tmp_path / "warehouse")
+    monkeypatch.setenv("PAPERPULSE_HOME", str(home))
+    versions = [(home / "parquet").resolve()]
+    for n in range(2):  # two more publications, each with different marts
+        with duckdb.connect(str(home / "build.duckdb")) as con:
+            con.execute(
+                "delete from marts.dim_papers where paper_id in (select min(paper_id) from marts.dim_papers)"
+            )
+        assert publish(Settings.from_env(), run_id=f"run-{n}").published
+        versions.append((home / "parquet").resolve())
+    assert not versions[0].exists()  # two publications ago: gone
+    assert versions[1].exists() and versions[2].exists()  # the previous one and the current one
+    rows = duckdb.sql(f"select run_id from '{home / 'parquet' / 'publish_info.parquet'}'").fetchall()
+    assert rows == [("run-1",)]

@@ -10,9 +10,22 @@ listings as (
         paper_id,
         list_sort(list(distinct source)) as sources,
         count(*) as listing_count,
-        max(listed_date) as last_listed_date
+        max(listed_date) as last_listed_date,
+        -- sources that count votes (Hugging Face daily papers) put them in the listing's extra
+        max(try_cast(json_extract_string(extra, '$.upvotes') as bigint)) as upvotes
     from {{ ref('stg_raw__paper_listings') }}
     group by all
+
+),
+
+latest_upvotes as (
+
+    -- upvotes grow after a listing: the latest snapshot (the day's fetch, then refetches) is the count
+    select
+        paper_id,
+        cast(upvotes as bigint) as upvotes
+    from {{ ref('stg_raw__hf_upvote_snapshots') }}
+    where is_latest
 
 ),
 
@@ -60,6 +73,7 @@ final as (
         coalesce(listings.last_listed_date, papers.first_listed_date) as last_listed_date,
         coalesce(listings.sources, cast([] as varchar[])) as sources,
         coalesce(listings.listing_count, 0) as listing_count,
+        coalesce(latest_upvotes.upvotes, listings.upvotes) as upvotes,
         coalesce(topics.topics, cast([] as varchar[])) as topics,
         len(coalesce(topics.topics, cast([] as varchar[]))) as topic_count,
         coalesce(mentions.mention_count, 0) as mention_count,
@@ -69,6 +83,8 @@ final as (
     from papers
     left join listings
         on papers.paper_id = listings.paper_id
+    left join latest_upvotes
+        on papers.paper_id = latest_upvotes.paper_id
     left join topics
         on papers.paper_id = topics.paper_id
     left join mentions

@@ -1,0 +1,46 @@
+"""The daily DAG under a real Airflow on one machine: api-server, scheduler, dag-processor and
+triggerer as separate processes, the LocalExecutor, SQLite metadata (what `airflow standalone`
+runs). Triggered through Airflow's CLI, watched through its REST API; no `dag.test()`."""
+
+import duckdb
+import pytest
+
+from tests.services import DAG_ID, Airflow, Services, airflow_env
+
+pytestmark = pytest.mark.slow
+
+RUN_ID = "scheduler_test"
+
+
+@pytest.fixture
+def local_airflow(tmp_path):
+    with Services(tmp_path / "logs") as services:
+        env = airflow_env(
+            tmp_path / "airflow",
+            tmp_path / "warehouse",
+            AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+            AIRFLOW__CORE__PARALLELISM="2",  # LocalExecutor worker processes; the machine has 2 cores
+        )
+        airflow = Airflow(services, env)
+        airflow.initialize()
+        airflow.start_core()
+        airflow.wait_healthy()
+        yield airflow
+
+
+def test_scheduler_runs_the_daily_dag_and_publishes(local_airflow, tmp_path):
+    airflow = local_airflow
+    assert airflow.api("GET", "pools/paperpulse_build")["slots"] == 1
+    airflow.wait_for_dag()
+    airflow.cli("dags", "unpause", DAG_ID)
+    airflow.cli("dags", "trigger", DAG_ID, "--run-id", RUN_ID)
+
+    state = airflow.wait_for_run(RUN_ID)
+
+    assert state == "success", airflow.diagnostics(RUN_ID)
+    tasks = {f"{ti['task_id']}[{ti['map_index']}]": ti["state"] for ti in airflow.task_instances(RUN_ID)}
+    assert "extract_batch[0]" in tasks and "publish[-1]" in tasks, tasks
+    assert set(tasks.values()) == {"success"}, tasks
+    with duckdb.connect(str(tmp_path / "warehouse" / "serving.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from dim_papers").fetchone()[0] == 139
+        assert con.execute("select run_id from publish_info").fetchone()[0] == RUN_ID
