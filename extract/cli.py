@@ -35,6 +35,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     crossval.add_argument("--folds", type=int, default=5)
     crossval.set_defaults(func=run_crossval)
 
+    tdmsci = subparsers.add_parser(
+        "eval-tdmsci", help="exact-span DATASET/METRIC scores on the held-out 20%% of TDMSci's training split"
+    )
+    tdmsci.set_defaults(func=run_tdmsci)
+
 
 def run_extract(args: argparse.Namespace) -> int:
     from extract.extractor import load
@@ -73,3 +78,9 @@ def run_crossval(args: argparse.Namespace) -> int:
 
     print(format_report(cross_validate(args.gold, args.folds)))
     return 0
+
+
+def run_tdmsci(args: argparse.Namespace) -> int:
+    from extract import tdmsci
+
+    return tdmsci.main([])

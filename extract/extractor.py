@@ -30,6 +30,7 @@ RULES_VERSION = "1.0"
 _PIPELINE_SOURCES = (
     "extractor.py",
     "components.py",
+    "contexts.py",
     "definitions.py",
     "lexicon.py",
     "mentions.py",
@@ -54,13 +55,15 @@ EXTRACTOR_VERSION = (
 )
 
 
-def build_pipeline(held_out_ids: Iterable[str] = ()) -> spacy.language.Language:
-    """spacy.blank("en") and the project's components; `held_out_ids` drops lexicon entries taken from
-    those seed gold papers (for cross-validation)."""
+def build_pipeline(
+    held_out_ids: Iterable[str] = (), conventions: str = "guidelines"
+) -> spacy.language.Language:
+    """spacy.blank("en") and the project's components. `held_out_ids` drops lexicon entries taken from those
+    seed gold papers (for cross-validation); `conventions="tdmsci"` marks spans as TDMSci does."""
     nlp = spacy.blank("en")
     nlp.add_pipe("paperpulse_lexicon", config={"held_out_ids": sorted(held_out_ids)})
-    nlp.add_pipe("paperpulse_definitions")
-    nlp.add_pipe("paperpulse_resolve")
+    nlp.add_pipe("paperpulse_definitions", config={"held_out_ids": sorted(held_out_ids)})
+    nlp.add_pipe("paperpulse_resolve", config={"conventions": conventions})
     nlp.add_pipe("paperpulse_results")
     return nlp
 
@@ -88,7 +91,7 @@ class Extractor:
 def prediction(paper_id, doc) -> dict:
     by_type: dict[str, list[str]] = {entity_type: [] for entity_type in ENTITY_TYPES}
     entities = []
-    for mention in doc._.mentions:
+    for mention in doc.user_data.get(components.MENTIONS) or []:
         surfaces = by_type[mention.type]
         if mention.surface not in surfaces:
             surfaces.append(mention.surface)
@@ -108,10 +111,10 @@ def prediction(paper_id, doc) -> dict:
         "models": by_type["model"],
         "datasets": by_type["dataset"],
         "metrics": by_type["metric"],
-        "results": doc._.results,
+        "results": doc.user_data.get(components.RESULTS) or [],
         "entities": entities,
     }
 
 
-def load(held_out_ids: Iterable[str] = ()) -> Extractor:
-    return Extractor(build_pipeline(held_out_ids))
+def load(held_out_ids: Iterable[str] = (), conventions: str = "guidelines") -> Extractor:
+    return Extractor(build_pipeline(held_out_ids, conventions))

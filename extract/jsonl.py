@@ -12,6 +12,9 @@ from tqdm import tqdm
 
 from extract.extractor import Extractor
 
+# spaCy refuses texts over a million characters; no abstract comes near.
+MAX_ABSTRACT_CHARS = 1_000_000
+
 
 @dataclass
 class RunSummary:
@@ -31,6 +34,8 @@ def paper_or_error(line: str) -> tuple[dict | None, str | None]:
         return None, 'missing "id"'
     if not isinstance(record.get("abstract"), str):
         return None, 'missing "abstract" or not a string'
+    if len(record["abstract"]) > MAX_ABSTRACT_CHARS:
+        return None, f"abstract longer than {MAX_ABSTRACT_CHARS:,} characters"
     title = record.get("title")
     if title is not None and not isinstance(title, str):
         return None, '"title" is not a string'

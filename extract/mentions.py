@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 # Which rule proposed a mention; on equal length, the more trusted source wins an overlap.
 SOURCE_RANK = {"lexicon": 4, "shape": 3, "definition": 3, "context": 2, "coined": 1}
+# Sources whose candidates a longer, vaguer context candidate may not swallow ("MS-COCO" in "MS-COCO T2I").
+FIRM_SOURCES = ("lexicon", "shape")
 
 
 @dataclass(slots=True)
@@ -26,13 +28,15 @@ class Mention:
 
 def resolve_overlaps(candidates: list[Mention]) -> list[Mention]:
     """Keep the longest of overlapping candidates (then the most trusted), in text order."""
+    if not candidates:
+        return []
     ranked = sorted(candidates, key=lambda m: (-m.length, -SOURCE_RANK[m.source], m.start))
     kept: list[Mention] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(max(m.end for m in candidates))
     for mention in ranked:
-        if any(mention.start < end and start < mention.end for start, end in taken):
+        if 1 in taken[mention.start : mention.end]:
             continue
         kept.append(mention)
-        taken.append((mention.start, mention.end))
+        taken[mention.start : mention.end] = b"\x01" * mention.length
     kept.sort(key=lambda m: m.start)
     return kept

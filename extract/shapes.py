@@ -5,24 +5,32 @@ from __future__ import annotations
 
 import re
 
-_SIZE = r"\d+(?:\.\d+)?[BMKT](?![\w.])"
-_MOE_SIZE = r"\d+x\d+(?:\.\d+)?[BM](?![\w.])"
-_VERSION = r"[vV]?\d+(?:\.\d+)*[a-z]?(?![\w.])"
+_SIZE = r"\d+(?:\.\d+)?[BMKT](?!\w|\.\w)"
+_MOE_SIZE = r"\d+x\d+(?:\.\d+)?[BM](?!\w|\.\w)"
+_VERSION = r"[vV]?\d+(?:\.\d+)*(?-i:[a-z])?(?!\w|\.\w)"
+# A version after a space ("Qwen 2.5", "Llama 1"), unless the number counts something ("BERT 3 times").
+_SPACED_VERSION = r"\d(?:\.\d)?(?![\w.%])(?!\s*(?:times|x\b|layers|%|percent|points|and\b|or\b)|-\d)"
 _VARIANT = (
     r"(?:base|large|small|tiny|mini|nano|medium|xl|xxl|xxxl|huge|giant|turbo|instruct|chat|it|hf|pro|max|plus"
     r"|ultra|flash|lite|coder|math|vision|sft|preview|distill|uncased|cased|ti|s|b|l|h|g|opus|sonnet|haiku)"
-    r"(?:/\d+)?(?![\w.])"
+    r"(?:/\d+)?(?!\w|\.\w)"
 )
 _PART = rf"(?:{_MOE_SIZE}|{_SIZE}|{_VERSION}|{_VARIANT})"
 # Separated parts: "-7B", "_v2", " 410M" (a space only before a size), "/V2" (a second version).
 _SEPARATED_PART = (
-    rf"(?:[-_]{_PART}|\s{_SIZE}|\s(?-i:Pro|Ultra|Flash|Turbo|Instruct|Chat|Mini|Nano)(?![\w])|/{_VERSION})"
+    rf"(?:[-_]{_PART}|\s{_SIZE}|\s(?-i:Pro|Ultra|Flash|Turbo|Instruct|Chat|Mini|Nano)(?![\w])|/{_VERSION}"
+    rf"|\s{_SPACED_VERSION}|\s(?-i:v)\d+(?:\.\d+)*(?!\w|\.\w))"
 )
 
 # Applied right after a known base name; may be empty.
 TAIL = re.compile(rf"(?i:{_SEPARATED_PART})*")
 # What may follow a base name glued to it, as in `LLaMA2/3` or `Qwen2.5-7B`.
 GLUED_TAIL = re.compile(rf"(?i:(?:{_MOE_SIZE}|{_SIZE}|{_VERSION})(?:{_SEPARATED_PART})*)")
+# Inside one hyphenated word, a known name may also take capitalised parts: `ResNet50-IBN`, `Conformer-CTC`.
+CHUNK_TAIL = re.compile(rf"(?:(?i:{_SEPARATED_PART})|[-_][A-Z0-9][A-Za-z0-9.]*)*")
+GLUED_CHUNK_TAIL = re.compile(
+    rf"(?i:(?:{_MOE_SIZE}|{_SIZE}|{_VERSION}))(?:(?i:{_SEPARATED_PART})|[-_][A-Z0-9][A-Za-z0-9.]*)*"
+)
 SIZE = re.compile(rf"(?i:{_MOE_SIZE}|{_SIZE})")
 
 # Word-like chunks that may hold a glued or hyphenated model name: letters first, then word characters,

@@ -80,7 +80,7 @@ def test_llama_7b_spellings_share_one_canonical(extractor, surface):
     assert (entity["canonical"], entity["family"], entity["size"]) == ("LLaMA-7B", "llama", "7B")
 
 
-@pytest.mark.parametrize("surface", ["MS MARCO", "MS-MARCO", "MSMARCO", "ms marco"])
+@pytest.mark.parametrize("surface", ["MS MARCO", "MS-MARCO", "MSMARCO", "MS Marco"])
 def test_ms_marco_spellings_share_one_canonical(extractor, surface):
     prediction = extract_one(extractor, f"We evaluate passage ranking on {surface} and report MRR@10.")
     (entity,) = [e for e in prediction["entities"] if e["type"] == "dataset"]
@@ -100,3 +100,58 @@ def test_common_words_are_not_names(extractor):
         "Users may opt for a palm reader or clip the bloom of a falcon; the pile of glue is in the arc.",
     )
     assert prediction["models"] == [] and prediction["datasets"] == []
+
+
+def test_odd_shapes_never_break_extraction(extractor):
+    """Every model alias glued to odd tails, in one abstract: no exception, offsets still slice."""
+    from extract.lexicon import read_lexicons
+
+    aliases = sorted({a for e in read_lexicons() if e.type == "model" for a in e.aliases})
+    tails = ["4Rec", "-7B-chat", "2x", ".5", "-v0.1/v2", "_3B", "-XL-", "/16", "++", "-2-4x faster", " 1.5"]
+    abstract = " ".join(f"{alias}{tails[i % len(tails)]} ({i})." for i, alias in enumerate(aliases))
+    prediction = extract_one(extractor, abstract)
+    assert len(prediction["entities"]) > len(aliases) // 2
+    for entity in prediction["entities"]:
+        assert abstract[entity["start"] : entity["end"]] == entity["surface"]
+
+
+def test_random_text_never_breaks_extraction(extractor):
+    """Seeded random strings of letters, digits, punctuation and unicode: every paper gets a prediction."""
+    import random
+
+    rng = random.Random(7)
+    alphabet = "aAbBxXyYzZ019 .,;:-_/()[]%+@'\"\\×–é模\n\t"
+    words = [
+        "LLaMA",
+        "GPT",
+        "on",
+        "we",
+        "propose",
+        "called",
+        "(NQ)",
+        "ResNet-50",
+        "93.3%",
+        "by",
+        "2x",
+        "model",
+    ]
+    papers = []
+    for index in range(300):
+        pieces = [
+            rng.choice(words)
+            if rng.random() < 0.3
+            else "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+            for _ in range(rng.randint(0, 60))
+        ]
+        papers.append(
+            {
+                "id": index,
+                "title": "".join(rng.choice(alphabet) for _ in range(10)),
+                "abstract": " ".join(pieces),
+            }
+        )
+    predictions = list(extractor.extract(papers))
+    assert [p["id"] for p in predictions] == list(range(300))
+    for paper, prediction in zip(papers, predictions, strict=True):
+        for entity in prediction["entities"]:
+            assert paper["abstract"][entity["start"] : entity["end"]] == entity["surface"]

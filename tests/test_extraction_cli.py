@@ -42,15 +42,16 @@ def test_malformed_lines_are_reported_by_number_and_the_rest_is_extracted(tmp_pa
             json.dumps(["a", "list"]),
             json.dumps({"title": "no id", "abstract": "x"}),
             json.dumps({"id": "b", "title": "T", "abstract": None}),
+            json.dumps({"id": "huge", "title": "T", "abstract": "x " * 600_000}),
             json.dumps({"id": "c", "title": "T", "abstract": "BERT on GLUE.", "extra": 1}),
         ],
     )
     out = tmp_path / "predictions.jsonl"
     completed = paperpulse("extract", "--input", str(papers), "--output", str(out))
     assert completed.returncode != 0
-    for line_number in (2, 3, 4, 5):
+    for line_number in (2, 3, 4, 5, 6):
         assert f"line {line_number}:" in completed.stderr
-    assert "line 1:" not in completed.stderr and "line 6:" not in completed.stderr
+    assert "line 1:" not in completed.stderr and "line 7:" not in completed.stderr
     predictions = read_predictions(out)
     assert [p["id"] for p in predictions] == ["a", "c"]
     assert "LLaMA-7B" in predictions[0]["models"]

@@ -1,0 +1,204 @@
+"""A fixed set of tricky sentences and what the extractor must make of them."""
+
+from __future__ import annotations
+
+import pytest
+
+from extract.extractor import load
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return load()
+
+
+def extract(extractor, abstract: str, title: str = "") -> dict:
+    return next(extractor.extract([{"id": "t", "title": title, "abstract": abstract}]))
+
+
+def surfaces(prediction: dict, entity_type: str) -> set[str]:
+    return {e["surface"] for e in prediction["entities"] if e["type"] == entity_type}
+
+
+def results(prediction: dict) -> set[tuple]:
+    return {(r["value"], r["unit"], r["metric"], r["dataset"]) for r in prediction["results"]}
+
+
+# (abstract, title, expected models, datasets, metrics) -- "expected" sets must be included exactly.
+ENTITY_CASES = [
+    pytest.param(
+        "We evaluate on Natural Questions (NQ) and report Hits@10 on NQ.",
+        "",
+        set(),
+        {"Natural Questions", "NQ"},
+        {"Hits@10"},
+        id="acronym-definition-links-both-forms",
+    ),
+    pytest.param(
+        "We compare GPT-3.5-turbo, Llama-2-7b-chat, Qwen2.5-72B-Instruct and Pythia 410M.",
+        "",
+        {"GPT-3.5-turbo", "Llama-2-7b-chat", "Qwen2.5-72B-Instruct", "Pythia 410M"},
+        set(),
+        set(),
+        id="model-shapes-with-versions-sizes-variants",
+    ),
+    pytest.param(
+        "To this end, we introduce Dynamic Sparse No Training (DSnoT), a training-free approach.",
+        "",
+        {"Dynamic Sparse No Training", "DSnoT"},
+        set(),
+        set(),
+        id="own-method-with-capitalised-long-form",
+    ),
+    pytest.param(
+        "We propose a multi-fidelity reinforcement learning method (MFRL) for planning.",
+        "",
+        {"MFRL"},
+        set(),
+        set(),
+        id="own-method-with-descriptive-long-form",
+    ),
+    pytest.param(
+        "We develop a synthetic data generation algorithm called LintSeq.",
+        "",
+        {"LintSeq"},
+        set(),
+        set(),
+        id="called-x",
+    ),
+    pytest.param(
+        "PYRA first utilizes parallel yielding adaptive weights.",
+        "PYRA: Parallel Yielding Re-Activation for Efficient Task Adaptation",
+        {"PYRA"},
+        set(),
+        set(),
+        id="title-prefix-names-the-method",
+    ),
+    pytest.param(
+        "We release a new dataset and construct CoSApien, a human-authored benchmark with real use cases.",
+        "",
+        set(),
+        {"CoSApien"},
+        set(),
+        id="coined-name-typed-as-benchmark",
+    ),
+    pytest.param(
+        "ResNet-50 attains the top-1 classification accuracy of 78.9% on ImageNet.",
+        "",
+        {"ResNet-50"},
+        {"ImageNet"},
+        {"top-1 classification accuracy"},
+        id="qualified-metric-keeps-its-qualifier",
+    ),
+    pytest.param(
+        "Our Squeezeformer reaches 6.0% WER on LibriSpeech test-other.",
+        "",
+        set(),
+        {"LibriSpeech test-other"},
+        {"WER"},
+        id="dataset-split-kept",
+    ),
+]
+
+
+@pytest.mark.parametrize(("abstract", "title", "models", "datasets", "metrics"), ENTITY_CASES)
+def test_tricky_entities(extractor, abstract, title, models, datasets, metrics):
+    prediction = extract(extractor, abstract, title)
+    assert models <= surfaces(prediction, "model")
+    assert datasets <= surfaces(prediction, "dataset")
+    assert metrics <= surfaces(prediction, "metric")
+
+
+# Text that must yield no entity of the given type.
+NOTHING_CASES = [
+    pytest.param("Users may opt for a palm reader or clip the bloom.", "model", id="common-words-no-models"),
+    pytest.param(
+        "Large language models (LLMs) and vision transformers are widely used.", "model", id="classes"
+    ),
+    pytest.param(
+        "We use mixed precision and low-precision activations.", "metric", id="precision-in-compounds"
+    ),
+    pytest.param("It is helpful to recall the solution to this problem.", "metric", id="recall-as-verb"),
+    pytest.param(
+        "We rely on singular value decomposition (SVD) of the weights.", "model", id="svd-is-not-a-model"
+    ),
+    pytest.param("The code is at https://github.com/HazyResearch/FooBar for all.", "model", id="urls"),
+    pytest.param("This mitigates the multi-face Janus problem in text-to-3D.", "model", id="x-problem"),
+]
+
+
+@pytest.mark.parametrize(("abstract", "entity_type"), NOTHING_CASES)
+def test_tricky_nothing(extractor, abstract, entity_type):
+    assert surfaces(extract(extractor, abstract), entity_type) == set()
+
+
+RESULT_CASES = [
+    pytest.param(
+        "CION achieves higher mAP of 93.3% and 74.3% on Market1501 and MSMT17.",
+        {("93.3", "%", "mAP", "Market1501"), ("74.3", "%", "mAP", "MSMT17")},
+        id="lists-pair-in-order",
+    ),
+    pytest.param(
+        "Our method yields a 4% improvement in MRR and a 9% improvement in P@1.",
+        {("4", "%", "MRR", None), ("9", "%", "P@1", None)},
+        id="improvement-in-metric",
+    ),
+    pytest.param(
+        "It reaches mAP/Rank-1 of 52.81/78.92 on Market1501.",
+        {("52.81", "", "mAP", "Market1501"), ("78.92", "", "Rank-1", "Market1501")},
+        id="slash-pairs",
+    ),
+    pytest.param(
+        "We see improvements in calibration (40-90% error reduction).",
+        {("40", "%", None, None), ("90", "%", None, None)},
+        id="range-gives-two-results",
+    ),
+    pytest.param(
+        "It requires 6 times fewer model updates.",
+        {("6", "x", None, None)},
+        id="savings-are-results",
+    ),
+    pytest.param(
+        "On CNN/DailyMail and XSum, CoDe improves ROUGE-L by 0.8 and 1.2 points.",
+        {("0.8", "", "ROUGE-L", "CNN/DailyMail"), ("1.2", "points", "ROUGE-L", "XSum")},
+        id="numbers-pair-with-a-list-before",
+    ),
+    pytest.param(
+        "The model improves MMLU by 3.4 points, GSM8K by 9.1 points. Its AUROC rises from 0.812 to 0.874.",
+        {
+            ("3.4", "points", None, "MMLU"),
+            ("9.1", "points", None, "GSM8K"),
+            ("0.812", "", "AUROC", None),
+            ("0.874", "", "AUROC", None),
+        },
+        id="x-by-n-and-from-to",
+    ),
+]
+
+
+@pytest.mark.parametrize(("abstract", "expected"), RESULT_CASES)
+def test_tricky_results(extractor, abstract, expected):
+    assert results(extract(extractor, abstract)) == expected
+
+
+@pytest.mark.parametrize(
+    "abstract",
+    [
+        "We train a 7B model on 300B tokens for 3 epochs in 2023.",
+        "Results are in Table 2 and Section 4.1.",
+        "Only 8% training samples and 70% sparsity are used, pruning 2:4 with 4-bit weights.",
+        "We modify a mere 2.2% of the model's parameters in under one second.",
+    ],
+    ids=["sizes-counts-years", "references", "set-up-percentages", "parameter-fractions"],
+)
+def test_numbers_that_are_not_results(extractor, abstract):
+    assert extract(extractor, abstract)["results"] == []
+
+
+def test_kind_and_condition(extractor):
+    prediction = extract(
+        extractor, "DSnoT outperforms Wanda by 26.79 perplexity at 70% sparsity with LLaMA-7B."
+    )
+    (result,) = prediction["results"]
+    assert (result["value"], result["kind"], result["metric"]) == ("26.79", "improvement", "perplexity")
+    assert result["condition"] == "at 70% sparsity"
