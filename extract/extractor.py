@@ -34,6 +34,7 @@ _PIPELINE_SOURCES = (
     "definitions.py",
     "lexicon.py",
     "mentions.py",
+    "names.py",
     "results.py",
     "shapes.py",
     "text.py",
@@ -55,14 +56,28 @@ EXTRACTOR_VERSION = (
 )
 
 
+DEFAULT_SCORER = "default"
+
+
 def build_pipeline(
-    held_out_ids: Iterable[str] = (), conventions: str = "guidelines"
+    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT_SCORER
 ) -> spacy.language.Language:
     """spacy.blank("en") and the project's components. `held_out_ids` drops lexicon entries taken from those
-    seed gold papers (for cross-validation); `conventions="tdmsci"` marks spans as TDMSci does."""
+    seed gold papers (for cross-validation); `conventions="tdmsci"` marks spans as TDMSci does.
+
+    `scorer` is the learned name scorer: the weights shipped in the repository by default, a
+    `names.NameScorer`, or None for none. The shipped weights saw the silver labels of every bundled
+    (seed gold) abstract, so with `held_out_ids` the default is none: cross-validation passes a scorer
+    trained without the held-out papers."""
+    held_out_ids = sorted(held_out_ids)
     nlp = spacy.blank("en")
-    nlp.add_pipe("paperpulse_lexicon", config={"held_out_ids": sorted(held_out_ids)})
-    nlp.add_pipe("paperpulse_definitions", config={"held_out_ids": sorted(held_out_ids)})
+    nlp.add_pipe("paperpulse_lexicon", config={"held_out_ids": held_out_ids})
+    nlp.add_pipe("paperpulse_definitions", config={"held_out_ids": held_out_ids})
+    if isinstance(scorer, str):
+        weights = "" if held_out_ids else scorer
+        nlp.add_pipe("paperpulse_names", config={"weights": weights})
+    else:
+        nlp.add_pipe("paperpulse_names", config={"weights": ""}).scorer = scorer
     nlp.add_pipe("paperpulse_resolve", config={"conventions": conventions})
     nlp.add_pipe("paperpulse_results")
     return nlp
@@ -116,5 +131,7 @@ def prediction(paper_id, doc) -> dict:
     }
 
 
-def load(held_out_ids: Iterable[str] = (), conventions: str = "guidelines") -> Extractor:
-    return Extractor(build_pipeline(held_out_ids, conventions))
+def load(
+    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT_SCORER
+) -> Extractor:
+    return Extractor(build_pipeline(held_out_ids, conventions, scorer))
