@@ -325,8 +325,20 @@ def make_resolver(nlp: Language, name: str, conventions: str):
     names with the "corpus"/"dataset" written after them)."""
     if conventions not in ("guidelines", "tdmsci"):
         raise ValueError(f"unknown span conventions {conventions!r}")
+    return Resolver(conventions)
 
-    def resolve(doc: Doc) -> Doc:
+
+class Resolver:
+    """Settles the candidates into mentions. Under TDMSci's conventions, `span_filter` (a
+    `names.NameScorer` with filter weights) may then drop the dataset and metric mentions TDMSci would not
+    tag ("Wikipedia articles", "the RTE task")."""
+
+    def __init__(self, conventions: str):
+        self.conventions = conventions
+        self.span_filter: names.NameScorer | None = None
+
+    def __call__(self, doc: Doc) -> Doc:
+        conventions = self.conventions
         text = text_of(doc)
         not_names = _NOT_NAMES
         cues = cues_of(doc)
@@ -341,12 +353,13 @@ def make_resolver(nlp: Language, name: str, conventions: str):
         if listed:
             mentions = resolve_overlaps(mentions + listed)
         if conventions == "tdmsci":
-            doc.user_data[MENTIONS] = contexts.tdmsci_spans(text, mentions)
+            mentions = contexts.tdmsci_spans(text, mentions)
+            if self.span_filter is not None:
+                mentions = self.span_filter.filter(text, mentions)
+            doc.user_data[MENTIONS] = mentions
         else:
             doc.user_data[MENTIONS] = contexts.extend_datasets(text, contexts.qualify_metrics(text, mentions))
         return doc
-
-    return resolve
 
 
 @Language.factory("paperpulse_results")

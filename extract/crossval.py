@@ -27,7 +27,9 @@ def cross_validate(gold_path: Path, folds: int = 5, learned: bool = True) -> tup
     total, per_fold = Scores(), []
     for fold_rows in folds_of(rows, folds):
         held_out = [row["id"] for row in fold_rows]
-        extractor = load(held_out_ids=held_out, scorer=train(held_out) if learned else None)
+        extractor = load(
+            held_out_ids=held_out, scorer=train(held_out, with_filter=False) if learned else None
+        )
         fold_scores = score(extractor.extract(fold_rows), fold_rows)
         per_fold.append(fold_scores)
         total.add(fold_scores)

@@ -78,7 +78,10 @@ def build_pipeline(
         nlp.add_pipe("paperpulse_names", config={"weights": weights})
     else:
         nlp.add_pipe("paperpulse_names", config={"weights": ""}).scorer = scorer
-    nlp.add_pipe("paperpulse_resolve", config={"conventions": conventions})
+    resolver = nlp.add_pipe("paperpulse_resolve", config={"conventions": conventions})
+    name_scorer = nlp.get_pipe("paperpulse_names").scorer
+    if conventions == "tdmsci" and name_scorer is not None and name_scorer.filter_weights:
+        resolver.span_filter = name_scorer
     nlp.add_pipe("paperpulse_results")
     return nlp
 

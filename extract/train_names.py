@@ -39,6 +39,9 @@ MIN_FEATURE_COUNT = 2
 # Chosen by cross-validation on seed gold folds 0-3 (fold models trained without the scored fold) and on
 # a dev part of TDMSci's learning part, over 0.5-0.95; fold 4 was kept out of every choice, as a blind check.
 THRESHOLDS = {"model": 0.9, "dataset": 0.55, "metric": 0.6}
+# The TDMSci span filter drops a mention whose class probability is under this (chosen on the dev part).
+FILTER_THRESHOLD = 0.3
+FILTER_L2 = 1.0
 
 # Head nouns TDMSci writes after a dataset's name ("Europarl corpus", "WMT09 English-Hungarian data set").
 _DATASET_HEAD = re.compile(
@@ -68,8 +71,8 @@ def _rule_pipeline(exclude_ids: Iterable[str], upto_definitions: bool, conventio
     return nlp
 
 
-def _found_before_names(nlp, texts: list[tuple[str, str]]):
-    """For each (text, title), the candidate mentions the lexicon and definition components found."""
+def _docs(nlp, texts: list[tuple[str, str]]):
+    """The pipeline's Docs for (text, title) pairs."""
     from extract import components
 
     def docs():
@@ -79,7 +82,14 @@ def _found_before_names(nlp, texts: list[tuple[str, str]]):
             doc.user_data[components.TITLE] = title
             yield doc
 
-    for doc in nlp.pipe(docs(), batch_size=256):
+    yield from nlp.pipe(docs(), batch_size=256)
+
+
+def _found_before_names(nlp, texts: list[tuple[str, str]]):
+    """For each (text, title), the candidate mentions the lexicon and definition components found."""
+    from extract import components
+
+    for doc in _docs(nlp, texts):
         yield list(components.candidates(doc))
 
 
@@ -185,7 +195,7 @@ def fit(examples: Examples, l2: float = L2) -> dict[str, list[float]]:
         loss_and_grad, np.zeros(d * k), jac=True, method="L-BFGS-B", options={"maxiter": 500}
     )
     w = result.x.reshape(d, k)
-    w -= w[:, :1]  # only differences to `none` matter: keep `none` at zero
+    w = w[:, 1:] - w[:, :1]  # only differences to `none` matter: `none` scores zero
     return {f: [float(v) for v in w[i]] for i, f in enumerate(vocab) if np.abs(w[i]).max() > 1e-3}
 
 
@@ -214,10 +224,44 @@ def _with_gold_ids(papers: list[dict]) -> list[dict]:
     return [{**p, "id": gold_ids.get(p["abstract"], p["id"])} for p in papers]
 
 
-def train(exclude_ids: Iterable[str] = ()) -> names.NameScorer:
+def filter_examples(
+    sentences: list[tdmsci.Sentence], scorer: names.NameScorer, exclude_ids: Iterable[str], into: Examples
+) -> None:
+    """For the TDMSci span filter: each final dataset or metric mention of the pipeline (with `scorer`, under
+    TDMSci's conventions) is kept if it is exactly a gold span, else dropped."""
+    from extract import components
+    from extract.extractor import build_pipeline
+
+    nlp = build_pipeline(exclude_ids, "tdmsci", scorer=scorer)
+    for sentence, doc in zip(sentences, _docs(nlp, [(s.text, "") for s in sentences]), strict=True):
+        mentions = doc.user_data[components.MENTIONS]
+        neighbours = names._Neighbours(mentions)
+        for m in mentions:
+            if m.type in ("dataset", "metric"):
+                keep = (m.type, m.start, m.end) in sentence.spans
+                into.add(
+                    names.filter_features(sentence.text, m, neighbours), (m.type,) if keep else ("none",)
+                )
+
+
+def train_filter(
+    scorer: names.NameScorer, exclude_ids: Iterable[str] = (), sentences: list[tdmsci.Sentence] | None = None
+) -> dict[str, list[float]]:
+    if sentences is None:
+        sentences, _ = tdmsci.split(tdmsci.read_sentences())
+    examples = Examples()
+    filter_examples(sentences, scorer, sorted(exclude_ids), examples)
+    return fit(examples, l2=FILTER_L2)
+
+
+def train(exclude_ids: Iterable[str] = (), with_filter: bool = True) -> names.NameScorer:
     """Weights from TDMSci's learning part and the silver data (less `exclude_ids`), with the fixed
-    thresholds."""
-    return names.NameScorer(train_weights(exclude_ids), dict(THRESHOLDS))
+    thresholds; and, unless `with_filter` is False, the TDMSci span filter trained after them."""
+    scorer = names.NameScorer(train_weights(exclude_ids), dict(THRESHOLDS))
+    if with_filter:
+        scorer.filter_weights = {f: tuple(w) for f, w in train_filter(scorer, exclude_ids).items()}
+        scorer.filter_threshold = FILTER_THRESHOLD
+    return scorer
 
 
 def main(argv: list[str] | None = None) -> int:
