@@ -230,7 +230,7 @@ class _ChunkName(NamedTuple):
 
 
 # The shape caches are cleared past this many entries, so memory stays flat on endless streams.
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 50_000
 
 
 def _chunk_starts(text: str, digit_runs: list[tuple[int, int]]) -> list[int]:

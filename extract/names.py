@@ -54,7 +54,7 @@ _SHAPE_MAP = str.maketrans(
 _REPEATS = re.compile(r"(.)\1+")
 _LIST_GLUE = frozenset((", ", " and ", ", and ", " or ", "/", " vs. ", " and the "))
 # Surface scores are kept (surfaces recur); the cache is cleared past this size so memory stays flat.
-_CACHE_LIMIT = 100_000
+_CACHE_LIMIT = 20_000
 
 
 def shape(word: str) -> str:
@@ -150,9 +150,8 @@ def _spans(text: str, known: list[Mention], skip_known: bool):
             yield start, end, words[i:j]
 
 
-_CHOICES = {
-    n: tuple(sorted({(0, n), (1, n), (0, n - 1)} | {(i, i + 1) for i in range(n)})) for n in range(2, 5)
-}
+# Sub-spans of a run of n words: all of it, without its first or last word, and its first and last word.
+_CHOICES = {n: tuple(sorted({(0, n), (1, n), (0, n - 1), (0, 1), (n - 1, n)})) for n in range(2, 5)}
 
 
 def candidates(text: str, title: str, known: list[Mention], skip_known: bool = True) -> list[Candidate]:
@@ -238,8 +237,6 @@ def context_features(
         "l2=" + l2,
         "r1=" + r1,
         "r2=" + r2,
-        "l2l1=" + l2 + "_" + l1,
-        "r1r2=" + r1 + "_" + r2,
         "l1r1=" + l1 + "_" + r1,
     ]
     before = text[max(0, start - 2) : start]
@@ -297,9 +294,13 @@ class NameScorer:
         thresholds: dict[str, float],
         filter_weights: dict[str, list[float]] | None = None,
         filter_threshold: float = 0.5,
+        context_bound: list[float] | None = None,
     ):
         self.weights = {f: tuple(w) for f, w in weights.items()}
         self.thresholds = thresholds
+        # The most the context features added to a class's score on the training texts, plus a margin: a
+        # candidate whose surface score stays under every threshold even with that is not looked at further.
+        self.context_bound = tuple(context_bound) if context_bound else None
         # The TDMSci span filter: the same kind of model, over the final dataset and metric mentions.
         self.filter_weights = {f: tuple(w) for f, w in (filter_weights or {}).items()}
         self.filter_threshold = filter_threshold
@@ -311,11 +312,19 @@ class NameScorer:
     def load(cls, path: Path = WEIGHTS_FILE) -> NameScorer:
         data = json.loads(path.read_text(encoding="utf-8"))
         tdmsci = data.get("tdmsci_filter") or {}
-        return cls(data["weights"], data["thresholds"], tdmsci.get("weights"), tdmsci.get("threshold", 0.5))
+        return cls(
+            data["weights"],
+            data["thresholds"],
+            tdmsci.get("weights"),
+            tdmsci.get("threshold", 0.5),
+            data.get("context_bound"),
+        )
 
     def to_json(self, path: Path, meta: dict | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"classes": CLASSES[1:], "thresholds": self.thresholds, "meta": meta or {}}
+        if self.context_bound:
+            payload["context_bound"] = [round(b, 4) for b in self.context_bound]
         payload["weights"] = _rounded(self.weights)
         if self.filter_weights:
             payload["tdmsci_filter"] = {
@@ -372,16 +381,19 @@ class NameScorer:
             return []
         neighbours = None
         floors = self._floors
+        b1, b2, b3 = self.context_bound or (1e9, 1e9, 1e9)
         weights = self.weights
         scored = []
         for start, end, words in _spans(text, known, True):
             surface = text[start:end]
+            s1, s2, s3 = self._surface_score(words, surface)
+            if s1 + b1 < floors[0] and s2 + b2 < floors[1] and s3 + b3 < floors[2]:
+                continue
             if neighbours is None:
                 neighbours = _Neighbours(known)
             context = context_features(text, title, start, end, surface, neighbours)
             if context is None:
                 continue
-            s1, s2, s3 = self._surface_score(words, surface)
             for f in context:
                 w = weights.get(f)
                 if w is not None:

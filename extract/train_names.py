@@ -42,6 +42,7 @@ THRESHOLDS = {"model": 0.9, "dataset": 0.55, "metric": 0.6}
 # The TDMSci span filter drops a mention whose class probability is under this (chosen on the dev part).
 FILTER_THRESHOLD = 0.3
 FILTER_L2 = 1.0
+CONTEXT_MARGIN = 1.0
 
 # Head nouns TDMSci writes after a dataset's name ("Europarl corpus", "WMT09 English-Hungarian data set").
 _DATASET_HEAD = re.compile(
@@ -209,7 +210,7 @@ def train_weights(
         tdmsci_sentences, _ = tdmsci.split(tdmsci.read_sentences())
     examples = Examples()
     tdmsci_examples(tdmsci_sentences, exclude_ids, examples)
-    papers = [{"id": p["paper_id"], "title": p["title"], "abstract": p["abstract"]} for p in bundled_papers()]
+    papers = _bundled(bundled_papers())
     # The bundled abstracts are the seed gold's; map their ids to the gold ids so exclusions apply.
     papers = _with_gold_ids(papers)
     silver_examples(papers, exclude_ids, examples)
@@ -254,10 +255,37 @@ def train_filter(
     return fit(examples, l2=FILTER_L2)
 
 
+def context_bound(
+    scorer: names.NameScorer, exclude_ids: Iterable[str], sentences: list[tdmsci.Sentence]
+) -> list[float]:
+    """Per class, the most the context features add to a candidate's score over the training texts, plus
+    CONTEXT_MARGIN: `NameScorer.predict` skips a candidate whose surface score cannot pass even so."""
+    from extract.bench import bundled_papers
+
+    exclude_ids = sorted(exclude_ids)
+    papers = [p for p in _with_gold_ids(_bundled(bundled_papers())) if p["id"] not in set(exclude_ids)]
+    texts = [(s.text, "") for s in sentences] + [(p["abstract"], p["title"]) for p in papers]
+    nlp = _rule_pipeline(exclude_ids, upto_definitions=True)
+    bound = [0.0, 0.0, 0.0]
+    for (text, title), found in zip(texts, _found_before_names(nlp, texts), strict=True):
+        neighbours = names._Neighbours(found)
+        for start, end, _ in names._spans(text, found, True):
+            context = names.context_features(text, title, start, end, text[start:end], neighbours)
+            if context is not None:
+                bound = [max(b, s) for b, s in zip(bound, scorer.scores(context), strict=True)]
+    return [b + CONTEXT_MARGIN for b in bound]
+
+
+def _bundled(papers: list[dict]) -> list[dict]:
+    return [{"id": p["paper_id"], "title": p["title"], "abstract": p["abstract"]} for p in papers]
+
+
 def train(exclude_ids: Iterable[str] = (), with_filter: bool = True) -> names.NameScorer:
     """Weights from TDMSci's learning part and the silver data (less `exclude_ids`), with the fixed
     thresholds; and, unless `with_filter` is False, the TDMSci span filter trained after them."""
-    scorer = names.NameScorer(train_weights(exclude_ids), dict(THRESHOLDS))
+    learning, _ = tdmsci.split(tdmsci.read_sentences())
+    scorer = names.NameScorer(train_weights(exclude_ids, learning), dict(THRESHOLDS))
+    scorer.context_bound = tuple(context_bound(scorer, exclude_ids, learning))
     if with_filter:
         scorer.filter_weights = {f: tuple(w) for f, w in train_filter(scorer, exclude_ids).items()}
         scorer.filter_threshold = FILTER_THRESHOLD
