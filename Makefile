@@ -42,6 +42,11 @@ clean:
 bench-extract: install
 	$(BIN)/python -m extract.bench --sizes 20000,100000
 
+# A 30-day backfill from simulated Hugging Face days on the local fault server: wall time and row counts.
+.PHONY: bench-backfill
+bench-backfill: install
+	$(BIN)/python -m tests.simulate_backfill --days 30 --papers 75 --fault-rate 0.2
+
 # The dbt docs site: one self-contained HTML file under $(PAPERPULSE_HOME)/dbt/docs (needs a run first).
 .PHONY: docs dashboard
 docs: install

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from paperpulse.config import Settings
+from paperpulse.errors import SourceFailed
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ USER_AGENT = "paperpulse (open ML-research tracking pipeline)"
 RETRY_STATUSES = frozenset({408, 429})
 
 
-class FetchError(Exception):
+class FetchError(SourceFailed):
     """A request that did not succeed: after all its attempts, or at once for a client error."""
 
     def __init__(self, url: str, attempts: int, cause: str, status: int | None = None):

@@ -1,24 +1,48 @@
 """Landing: what a source returned, written unchanged before anything parses it.
 
-Layout: <home>/landing/<source>/<YYYY-MM-DD>/<payload files> plus a _COMPLETE marker written last.
-A landed interval is never fetched again; a half-landed one (no marker) is fetched again.
+Layout under <home>/landing/<source>/:
+
+- `<YYYY-MM-DD>/`: one day as first fetched, its payload files and a `_COMPLETE` marker holding
+  when it landed. A day is fetched into `<YYYY-MM-DD>.partial/` and renamed when every page is in,
+  so a failed fetch never leaves a half-landed day (a failed attempt removes its `.partial`; one left by
+  a killed process is removed by the next attempt).
+  A landed day is never fetched again.
+- `<YYYY-MM-DD>/refetch-<run day>/`: the same day asked again by the run of a later day (Hugging
+  Face upvotes grow), landed the same way.
+- `inbox/<YYYY-MM-DD>/<stem>-<sha12><suffix>`: each inbox file by itself, named by its content.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from datetime import date
+import shutil
+from datetime import UTC, date, datetime
 from pathlib import Path
+from types import ModuleType
 
 from extract import sources
 from extract.sources import Payload
 from paperpulse.config import Settings
 
 COMPLETE = "_COMPLETE"
+PARTIAL = ".partial"
+REFETCH = "refetch-"
 
 
 def interval_dir(settings: Settings, source: str, day: date) -> Path:
     return settings.landing_dir / source / day.isoformat()
+
+
+def refetch_dir(settings: Settings, source: str, day: date, run_day: date) -> Path:
+    """Where the run of `run_day` lands `day` asked again."""
+    return interval_dir(settings, source, day) / f"{REFETCH}{run_day.isoformat()}"
+
+
+def refetches_by(settings: Settings, source: str, run_day: date) -> list[Path]:
+    """The complete refetches the run of `run_day` landed, whichever days they are of."""
+    pattern = f"*/{REFETCH}{run_day.isoformat()}"
+    return sorted(p for p in (settings.landing_dir / source).glob(pattern) if is_complete(p))
 
 
 def write_atomically(path: Path, body: bytes) -> None:
@@ -32,26 +56,81 @@ def write_atomically(path: Path, body: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def is_complete(folder: Path) -> bool:
+    return (folder / COMPLETE).is_file()
+
+
 def is_landed(settings: Settings, source: str, day: date) -> bool:
-    return (interval_dir(settings, source, day) / COMPLETE).exists()
+    return is_complete(interval_dir(settings, source, day))
 
 
-def land(settings: Settings, source: str, day: date) -> tuple[list[Path], bool]:
-    """Fetch and land one source interval unless it already landed; returns its files and
-    whether this call fetched them."""
-    folder = interval_dir(settings, source, day)
-    fetched = not is_landed(settings, source, day)
-    if fetched:
-        for payload in sources.get(source).fetch(day, settings):
-            write_atomically(folder / payload.name, payload.body)
-        write_atomically(folder / COMPLETE, b"")
-    return landed_files(folder), fetched
+def landed_at(folder: Path) -> datetime:
+    """When a landed folder completed (UTC, naive): the time its marker holds, else the marker's mtime
+    (markers written before they held a time are empty)."""
+    marker = folder / COMPLETE
+    try:
+        return datetime.fromisoformat(marker.read_text().strip()).astimezone(UTC).replace(tzinfo=None)
+    except ValueError:
+        return datetime.fromtimestamp(marker.stat().st_mtime, UTC).replace(tzinfo=None)
+
+
+def check_settled(module: ModuleType, day: date, settings: Settings) -> None:
+    """Refuse to fetch a day that is still filling up: it would land incomplete and never be fetched again."""
+    if getattr(module, "SETTLE_DAYS", 0) and day > module.default_day(settings):
+        raise ValueError(
+            f"{module.NAME} {day} has not settled yet (a day is complete {module.SETTLE_DAYS} day(s) "
+            f"later); the latest settled day is {module.default_day(settings)}"
+        )
+
+
+def land(settings: Settings, source: str, day: date, folder: Path | None = None) -> tuple[list[Path], bool]:
+    """Fetch and land one source day unless it already landed; returns its files and whether this
+    call fetched them. `folder` lands the day somewhere else than its interval folder (a refetch)."""
+    folder = folder or interval_dir(settings, source, day)
+    if is_complete(folder):
+        return landed_files(folder), False
+    module = sources.get(source)
+    check_settled(module, day, settings)
+    partial = folder.with_name(folder.name + PARTIAL)
+    shutil.rmtree(partial, ignore_errors=True)  # left by a process killed while fetching
+    partial.mkdir(parents=True)
+    try:
+        for payload in module.fetch(day, settings):
+            write_atomically(partial / payload.name, payload.body)
+        write_atomically(partial / COMPLETE, f"{datetime.now(UTC).isoformat()}\n".encode())
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # the next attempt starts the day again
+        raise
+    if folder.exists():
+        shutil.rmtree(folder)  # pages of a landing that never completed, from before .partial/ existed
+    partial.rename(folder)
+    _fsync_dir(folder.parent)
+    return landed_files(folder), True
+
+
+def land_inbox_file(settings: Settings, path: Path, day: date) -> Path:
+    """Copy one inbox file into landing under a name made from its content; landing it twice is a no-op."""
+    body = path.read_bytes()
+    name = Path(path.name)
+    digest = hashlib.sha256(body).hexdigest()[:12]
+    target = interval_dir(settings, "inbox", day) / f"{name.stem}-{digest}{name.suffix}"
+    if not target.exists():
+        write_atomically(target, body)
+    return target
 
 
 def landed_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if not p.name.startswith((".", "_")))
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
 
 
 def read_payload(path: Path) -> Payload:

@@ -1,10 +1,16 @@
 """Raw tables in the build file: papers upserted on paper_id with a content hash, listings per
-source and day, a quarantine for every record that cannot load, and the extraction output."""
+source and day, a quarantine for every record that cannot load, the extraction output, Hugging Face
+upvote snapshots and a watermark per source and day loaded.
+
+One paper, one row: a paper's key is its arXiv id when a source gives one, else `t-<title hash>`.
+A title-keyed record whose normalised title is that of exactly one paper with an arXiv id is that
+paper; a title-keyed row already loaded is re-keyed (with its listings) when such a paper arrives."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,7 +85,32 @@ create table if not exists raw.extractions (
     result_count integer not null,
     extracted_at timestamp not null
 );
+create table if not exists raw.hf_upvote_snapshots (
+    paper_id varchar not null,
+    listed_date date not null,
+    observed_at timestamp not null,
+    upvotes integer not null,
+    num_comments integer,
+    github_stars integer,
+    landed_file varchar not null,
+    primary key (paper_id, listed_date, observed_at)
+);
+create table if not exists raw.source_watermarks (
+    source varchar not null,
+    interval_day date not null,
+    landed_at timestamp not null,
+    landed_files integer not null,
+    loaded_at timestamp not null,
+    primary key (source, interval_day)
+);
 """
+
+# Whose title and abstract a paper keeps when several sources list it, best first. arXiv is the
+# paper's own record; HF copies arXiv's text (equal once unwrapped); an inbox line is whatever its
+# author dropped; the trending page rewrites. A source never replaces the text of a better one, so
+# loading the sources in any order, again and again, settles on one text and one content hash.
+# A paper's text is thus always that of the best source among its listings.
+TEXT_PRECEDENCE = ["arxiv", "hf_daily", "inbox", "trending_page"]
 
 PAPER_COLUMNS = [
     "paper_id",
@@ -106,6 +137,9 @@ class Batch:
     papers: pd.DataFrame
     listings: pd.DataFrame
     quarantine: pd.DataFrame
+    snapshots: pd.DataFrame | None = None  # upvotes observed (hf_daily), see upvote_snapshots
+    landed_at: datetime | None = None  # when the interval landed: recorded in raw.source_watermarks
+    landed_files: int = 0
 
 
 @dataclass
@@ -114,6 +148,8 @@ class LoadStats:
     changed: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    relinked: int = 0  # title-keyed rows merged into the paper with their arXiv id
+    snapshots: int = 0  # upvote snapshots added
 
     @property
     def loaded(self) -> int:
@@ -177,37 +213,141 @@ def prepare_batch(source: str, day: str, parsed: Iterable[tuple[str, dict | Reje
     )
 
 
+SNAPSHOT_COLUMNS = [
+    "paper_id",
+    "listed_date",
+    "observed_at",
+    "upvotes",
+    "num_comments",
+    "github_stars",
+    "landed_file",
+]
+
+
+def upvote_snapshots(observations: Iterable[tuple[datetime, str, dict | Rejected]]) -> pd.DataFrame:
+    """(observed at, landed file, parsed item) -> one row per paper whose listing says its upvotes."""
+    rows = {}
+    for observed_at, landed_file, item in observations:
+        if isinstance(item, Rejected) or invalid_reason(item):
+            continue
+        extra = item.get("extra") or {}
+        if not isinstance(extra.get("upvotes"), int):
+            continue
+        key = (item["paper_id"], item["listed_date"], observed_at)
+        rows[key] = {
+            "paper_id": item["paper_id"],
+            "listed_date": item["listed_date"],
+            "observed_at": observed_at,
+            "upvotes": extra["upvotes"],
+            "num_comments": extra.get("num_comments"),
+            "github_stars": extra.get("github_stars"),
+            "landed_file": landed_file,
+        }
+    return pd.DataFrame(list(rows.values()), columns=SNAPSHOT_COLUMNS)
+
+
+def _link_titles(con: duckdb.DuckDBPyConnection, papers: pd.DataFrame, listings: pd.DataFrame):
+    """Key each title-keyed record by the arXiv id of the one paper (loaded or incoming) with its
+    normalised title; a title shared by several arXiv papers stays title-keyed."""
+    titled = papers[papers["arxiv_id"].isna()]
+    if titled.empty:
+        return papers, listings
+    keys = sorted(set(titled["title_key"]))
+    known = con.execute(
+        "select title_key, arxiv_id from raw.papers where arxiv_id is not null and title_key in ?",
+        [keys],
+    ).fetchall()
+    incoming = papers[papers["arxiv_id"].notna() & papers["title_key"].isin(keys)]
+    ids_by_title: dict[str, set[str]] = defaultdict(set)
+    for key, arxiv_id in [*known, *zip(incoming["title_key"], incoming["arxiv_id"], strict=True)]:
+        ids_by_title[key].add(arxiv_id)
+    linked = {
+        paper_id: next(iter(ids_by_title[key]))
+        for paper_id, key in zip(titled["paper_id"], titled["title_key"], strict=True)
+        if len(ids_by_title.get(key, ())) == 1
+    }
+    if not linked:
+        return papers, listings
+    papers = papers.assign(
+        arxiv_id=papers["arxiv_id"].where(~papers["paper_id"].isin(linked), papers["paper_id"].map(linked)),
+        paper_id=papers["paper_id"].replace(linked),
+    )
+    # The same paper twice in the batch (one line with its id, one without): keep the one with the id.
+    papers = papers.sort_values("arxiv_id", na_position="last", kind="stable").drop_duplicates("paper_id")
+    listings = listings.assign(paper_id=listings["paper_id"].replace(linked)).drop_duplicates(
+        ["paper_id", "source", "listed_date"]
+    )
+    return papers, listings
+
+
+def _rank(column: str) -> str:
+    """SQL for a source's place in TEXT_PRECEDENCE (1 is best; unknown sources come last)."""
+    return f"coalesce(list_position({TEXT_PRECEDENCE!r}, {column}), 1000)"
+
+
 def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
     """Upsert a checked batch in one transaction; re-loading the same batch changes nothing."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    con.register("incoming_papers", batch.papers)
-    con.register("incoming_listings", batch.listings)
-    con.register("incoming_quarantine", batch.quarantine)
+    snapshots = batch.snapshots if batch.snapshots is not None else pd.DataFrame(columns=SNAPSHOT_COLUMNS)
+    registered = ("incoming_papers", "incoming_listings", "incoming_quarantine", "incoming_snapshots")
     try:
         con.begin()
+        papers, listings = _link_titles(con, batch.papers, batch.listings)
+        con.register("incoming_papers", papers)
+        con.register("incoming_listings", listings)
+        con.register("incoming_quarantine", batch.quarantine)
+        con.register("incoming_snapshots", snapshots)
+        # Incoming text replaces a paper's text when it differs and its source ranks at least as high
+        # as the best source that listed the paper so far (whose text the paper has).
+        con.execute(
+            f"""
+            create or replace temp table incoming_text as
+            select i.paper_id, p.paper_id is null as is_new,
+                   p.content_hash <> i.content_hash and {_rank("i.source")} <= coalesce(best.rank, 1000)
+                       as replaces_text
+            from incoming_papers i
+            left join raw.papers p using (paper_id)
+            left join (
+                select paper_id, min({_rank("source")}) as rank
+                from raw.paper_listings
+                where paper_id in (select paper_id from incoming_papers)
+                group by paper_id
+            ) best using (paper_id)
+            """
+        )
         new, changed = con.execute(
-            """
-            select count(*) filter (where p.paper_id is null),
-                   count(*) filter (where p.content_hash <> i.content_hash)
-            from incoming_papers i left join raw.papers p using (paper_id)
-            """
-        ).fetchall()[0]
+            "select count(*) filter (where is_new), count(*) filter (where replaces_text) from incoming_text"
+        ).fetchone()
         con.execute(
             """
             insert into raw.papers
             select paper_id, arxiv_id, title, abstract, title_key, content_hash,
                    source, cast(listed_date as date), $now, $now
-            from incoming_papers
-            on conflict (paper_id) do update set
-                arxiv_id = coalesce(excluded.arxiv_id, raw.papers.arxiv_id),
-                title = excluded.title,
-                abstract = excluded.abstract,
-                title_key = excluded.title_key,
-                content_hash = excluded.content_hash,
-                first_listed_date = least(raw.papers.first_listed_date, excluded.first_listed_date),
-                updated_at = excluded.updated_at
-            where raw.papers.content_hash <> excluded.content_hash
-               or raw.papers.first_listed_date > excluded.first_listed_date
+            from incoming_papers join incoming_text using (paper_id)
+            where is_new
+            """,
+            {"now": now},
+        )
+        con.execute(
+            """
+            update raw.papers p set
+                title = i.title, abstract = i.abstract, title_key = i.title_key,
+                content_hash = i.content_hash, updated_at = $now
+            from incoming_papers i join incoming_text t using (paper_id)
+            where p.paper_id = i.paper_id and t.replaces_text
+            """,
+            {"now": now},
+        )
+        con.execute(
+            """
+            update raw.papers p set
+                arxiv_id = coalesce(p.arxiv_id, i.arxiv_id),
+                first_listed_date = least(p.first_listed_date, cast(i.listed_date as date)),
+                updated_at = $now
+            from incoming_papers i
+            where p.paper_id = i.paper_id
+              and (p.first_listed_date > cast(i.listed_date as date)
+                   or (p.arxiv_id is null and i.arxiv_id is not null))
             """,
             {"now": now},
         )
@@ -221,6 +361,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
             """,
             {"now": now},
         )
+        relinked = _relink_title_keyed_rows(con, now)
         con.execute(
             """
             insert into raw.quarantine
@@ -230,14 +371,99 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
             """,
             {"now": now},
         )
+        added_snapshots = con.execute(
+            """
+            insert into raw.hf_upvote_snapshots
+            select paper_id, cast(listed_date as date), cast(observed_at as timestamp), upvotes,
+                   num_comments, github_stars, landed_file
+            from incoming_snapshots
+            on conflict do nothing
+            """
+        ).fetchone()[0]
+        if batch.landed_at is not None:
+            _record_watermark(con, batch, now)
+        con.execute("drop table incoming_text")
         con.commit()
     except BaseException:
         con.rollback()
         raise
     finally:
-        for name in ("incoming_papers", "incoming_listings", "incoming_quarantine"):
+        for name in registered:
             con.unregister(name)
-    total = len(batch.papers)
+    total = len(papers)
     return LoadStats(
-        new=new, changed=changed, unchanged=total - new - changed, quarantined=len(batch.quarantine)
+        new=new,
+        changed=changed,
+        unchanged=total - new - changed,
+        quarantined=len(batch.quarantine),
+        relinked=relinked,
+        snapshots=added_snapshots,
+    )
+
+
+def _relink_title_keyed_rows(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Merge title-keyed rows into the one paper with an arXiv id and the same normalised title,
+    for the titles of this batch. Listings move over; the arXiv-keyed row keeps its text (it ranks
+    higher), so the title-keyed row's mentions and results go with it."""
+    con.execute(
+        """
+        create or replace temp table relinked as
+        select t.paper_id as old_id, a.paper_id as new_id, t.first_source, t.first_listed_date, t.loaded_at
+        from raw.papers t
+        join (
+            select title_key, any_value(paper_id) as paper_id
+            from raw.papers
+            where arxiv_id is not null and title_key in (select title_key from incoming_papers)
+            group by title_key
+            having count(*) = 1
+        ) a using (title_key)
+        where t.arxiv_id is null
+        """
+    )
+    count = con.execute("select count(*) from relinked").fetchone()[0]
+    if count:
+        con.execute(
+            """
+            insert into raw.paper_listings
+            select r.new_id, l.source, l.listed_date, l.extra, l.loaded_at
+            from raw.paper_listings l join relinked r on l.paper_id = r.old_id
+            on conflict do nothing
+            """
+        )
+        con.execute(
+            """
+            update raw.papers p set
+                first_source = if(r.loaded_at < p.loaded_at, r.first_source, p.first_source),
+                first_listed_date = least(p.first_listed_date, r.first_listed_date),
+                loaded_at = least(p.loaded_at, r.loaded_at),
+                updated_at = $now
+            from relinked r
+            where p.paper_id = r.new_id
+            """,
+            {"now": now},
+        )
+        for table in ("paper_listings", "mentions", "results", "extractions", "papers"):
+            con.execute(f"delete from raw.{table} where paper_id in (select old_id from relinked)")
+    con.execute("drop table relinked")
+    return count
+
+
+def _record_watermark(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -> None:
+    con.execute(
+        """
+        insert into raw.source_watermarks values ($source, cast($day as date), $landed_at, $files, $now)
+        on conflict (source, interval_day) do update set
+            landed_at = excluded.landed_at,
+            landed_files = excluded.landed_files,
+            loaded_at = excluded.loaded_at
+        where raw.source_watermarks.landed_at <> excluded.landed_at
+           or raw.source_watermarks.landed_files <> excluded.landed_files
+        """,
+        {
+            "source": batch.source,
+            "day": batch.day,
+            "landed_at": batch.landed_at,
+            "files": batch.landed_files,
+            "now": now,
+        },
     )

@@ -9,8 +9,9 @@ from datetime import date
 import duckdb
 
 from extract import cli as extract_cli
+from extract import sources
 from paperpulse.config import Settings
-from paperpulse.errors import BuildFailed, DigestNotSent, GateFailed, WarehouseBusy
+from paperpulse.errors import BuildFailed, DigestNotSent, GateFailed, SourceFailed, WarehouseBusy
 
 # Stage modules import Great Expectations, dbt helpers and spaCy: seconds of start-up that
 # `paperpulse query` should not pay, so commands import them when they run.
@@ -19,6 +20,7 @@ EXPECTED_ERRORS = (
     GateFailed,
     BuildFailed,
     WarehouseBusy,
+    SourceFailed,
     DigestNotSent,
     FileNotFoundError,
     ValueError,
@@ -33,12 +35,23 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
 
 
-def _source_args(parser: argparse.ArgumentParser) -> None:
+def _source_arg(parser: argparse.ArgumentParser, default: str | None = "trending_page") -> None:
     parser.add_argument(
-        "--source", default="trending_page", help="where papers come from (default: %(default)s)"
+        "--source",
+        choices=sources.NAMES,
+        default=default,
+        required=default is None,
+        help="where papers come from" + (" (default: %(default)s)" if default else ""),
     )
+
+
+def _source_args(parser: argparse.ArgumentParser) -> None:
+    _source_arg(parser)
     parser.add_argument(
-        "--date", type=_day, help="the interval (a day, YYYY-MM-DD); default: the source's latest"
+        "--date",
+        type=_day,
+        help="the interval (a day, YYYY-MM-DD); default: the source's latest settled day "
+        "(yesterday for hf_daily, four days ago for arxiv, today for inbox)",
     )
 
 
@@ -46,6 +59,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
     summary = pipeline.run(Settings.from_env(), args.source, args.date)
+    print(summary.render())
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from paperpulse import pipeline
+
+    try:
+        summary = pipeline.backfill(Settings.from_env(), args.source, args.since, args.until)
+    except KeyboardInterrupt:
+        print(
+            "paperpulse backfill: interrupted; the days loaded so far stay, nothing was published. "
+            "Run the same command again to resume (landed days are not fetched again).",
+            file=sys.stderr,
+        )
+        return 130
     print(summary.render())
     return 0
 
@@ -146,6 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
     _source_args(run)
     run.set_defaults(func=cmd_run)
 
+    backfill = commands.add_parser(
+        "backfill", help="ingest each day of a range in turn (resumable), then build and publish once"
+    )
+    _source_arg(backfill, default=None)
+    backfill.add_argument("--since", type=_day, required=True, help="the first day (YYYY-MM-DD)")
+    backfill.add_argument(
+        "--until", type=_day, help="the last day (YYYY-MM-DD); default: the source's latest settled day"
+    )
+    backfill.set_defaults(func=cmd_backfill)
+
     ingest = commands.add_parser("ingest", help="land a source's interval and load it into raw tables")
     _source_args(ingest)
     ingest.set_defaults(func=cmd_ingest)
@@ -187,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     except EXPECTED_ERRORS as error:
         print(f"paperpulse {args.command}: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"paperpulse {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -40,6 +40,9 @@ class Settings:
     # (tests) only names what it changes.
     hf_api_url: str = "https://huggingface.co/api"
     hf_page_size: int = 100  # the API caps `limit` at 100
+    # Upvotes grow after a listing: the run for day D asks HF again for the days D-1, D-7 (ages in days),
+    # landing each answer beside the day's first one, so every listing gets snapshots at several ages.
+    hf_refresh_days: tuple[int, ...] = (1, 7)
     arxiv_api_url: str = "https://export.arxiv.org/api"
     arxiv_categories: tuple[str, ...] = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "stat.ML")
     arxiv_page_size: int = 500
@@ -56,6 +59,8 @@ class Settings:
     inbox_dir: Path | None = None
 
     def __post_init__(self) -> None:
+        if any(age < 1 for age in self.hf_refresh_days):
+            raise ValueError(f"HF refresh ages are whole days of at least 1, not {self.hf_refresh_days}")
         if self.inbox_dir is None:
             object.__setattr__(self, "inbox_dir", self.home / "inbox")
 
@@ -64,6 +69,7 @@ class Settings:
         env = os.environ
         categories = [c.strip() for c in env.get("PAPERPULSE_ARXIV_CATEGORIES", "").split(",") if c.strip()]
         inbox = env.get("PAPERPULSE_INBOX_DIR")
+        refresh = env.get("PAPERPULSE_HF_REFRESH_DAYS")  # set but empty: no refreshes
         return cls(
             home=Path(env.get("PAPERPULSE_HOME", "warehouse")).resolve(),
             # The bundled page shows "Mar 11" without a year; this says which year it is.
@@ -71,6 +77,9 @@ class Settings:
             extract_batch_size=int(env.get("PAPERPULSE_EXTRACT_BATCH_SIZE", "2000")),
             hf_api_url=env.get("PAPERPULSE_HF_API_URL", cls.hf_api_url).rstrip("/"),
             hf_page_size=int(env.get("PAPERPULSE_HF_PAGE_SIZE", cls.hf_page_size)),
+            hf_refresh_days=cls.hf_refresh_days
+            if refresh is None
+            else tuple(int(age) for age in refresh.split(",") if age.strip()),
             arxiv_api_url=env.get("PAPERPULSE_ARXIV_API_URL", cls.arxiv_api_url).rstrip("/"),
             arxiv_categories=tuple(categories) or cls.arxiv_categories,
             arxiv_page_size=int(env.get("PAPERPULSE_ARXIV_PAGE_SIZE", cls.arxiv_page_size)),

@@ -13,5 +13,10 @@ class BuildFailed(RuntimeError):
     """dbt could not build the marts or one of its data tests failed."""
 
 
+class SourceFailed(RuntimeError):
+    """A source could not deliver an interval: down after bounded retries, or it refused the request.
+    Nothing of that interval is landed or loaded; the published marts stay as they were."""
+
+
 class DigestNotSent(RuntimeError):
     """The digest was written, but the mail server did not take it (the marts are published)."""

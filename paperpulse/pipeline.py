@@ -5,9 +5,10 @@ ingest -> extract (plan, batches, load) -> build -> check_marts -> publish
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -17,9 +18,11 @@ from expectations import suites
 from expectations.gate import GateReport, check
 from extract import batches, landing, raw, sources
 from extract import extractor as extractor_module
+from extract.sources import Payload, Rejected, hf_daily, inbox
 from paperpulse import digest as digests
 from paperpulse import publish as publisher
 from paperpulse.config import Settings
+from paperpulse.errors import SourceFailed
 from paperpulse.warehouse import BuildReport, build, connect_build
 
 
@@ -31,6 +34,7 @@ class IngestReport:
     landed_files: list[Path]
     load: raw.LoadStats
     gate: GateReport
+    settled: list[Path] = field(default_factory=list)  # inbox files moved to processed/ or rejected/
 
 
 @dataclass
@@ -43,7 +47,8 @@ class ExtractReport:
 @dataclass
 class RunSummary:
     run_id: str
-    ingest: IngestReport
+    command: str  # run or backfill
+    ingests: list[IngestReport]
     extract: ExtractReport
     build: BuildReport
     gates: list[str] = field(default_factory=list)  # the gates this run passed
@@ -51,20 +56,47 @@ class RunSummary:
     totals: dict[str, int] = field(default_factory=dict)
     digest: digests.DigestReport | None = None
 
+    def _sum(self, stat: str) -> int:
+        return sum(getattr(i.load, stat) for i in self.ingests)
+
     @property
     def changed_anything(self) -> bool:
-        return self.ingest.load.new + self.ingest.load.changed + self.extract.planned > 0 or bool(
-            self.publish and self.publish.published
+        loaded = sum(self._sum(stat) for stat in ("new", "changed", "relinked", "snapshots"))
+        return loaded + self.extract.planned > 0 or bool(self.publish and self.publish.published)
+
+    def _interval(self) -> str:
+        first, last = self.ingests[0], self.ingests[-1]
+        if len(self.ingests) == 1:
+            return f"{first.source} {first.day}"
+        fetched = sum(i.fetched for i in self.ingests)
+        return (
+            f"{first.source} {first.day}..{last.day} ({len(self.ingests)} days: {fetched} fetched, "
+            f"{len(self.ingests) - fetched} already landed)"
         )
 
     def render(self) -> str:
-        load, publish = self.ingest.load, self.publish
+        publish = self.publish
         marts = ", ".join(f"{name} {rows}" for name, rows in publish.row_counts.items())
+        relinked = self._sum("relinked")
         lines = [
-            f"paperpulse run {self.run_id}: {self.ingest.source} {self.ingest.day}",
-            f"  papers:    {load.loaded} loaded ({load.new} new, {load.changed} changed, "
-            f"{load.unchanged} unchanged), {load.quarantined} quarantined; "
-            f"{self.totals.get('papers', 0)} in the warehouse",
+            f"paperpulse {self.command} {self.run_id}: {self._interval()}",
+            f"  papers:    {self._sum('loaded')} loaded ({self._sum('new')} new, {self._sum('changed')} "
+            f"changed, {self._sum('unchanged')} unchanged), {self._sum('quarantined')} quarantined; "
+            f"{self.totals.get('papers', 0)} in the warehouse"
+            + (f"; {relinked} merged by title into a paper with an arXiv id" if relinked else ""),
+        ]
+        if any(i.source == "hf_daily" for i in self.ingests):
+            lines.append(
+                f"  upvotes:   {self._sum('snapshots')} snapshots added; "
+                f"{self.totals.get('hf_upvote_snapshots', 0)} in the warehouse"
+            )
+        settled = [path for i in self.ingests for path in i.settled]
+        if any(i.source == "inbox" for i in self.ingests):
+            rejected = sum(path.parent.name == "rejected" for path in settled)
+            lines.append(
+                f"  inbox:     {len(settled)} files: {len(settled) - rejected} processed, {rejected} rejected"
+            )
+        lines += [
             f"  extracted: {self.extract.planned} papers -> {self.totals.get('mentions', 0)} mentions, "
             f"{self.totals.get('results', 0)} results in the warehouse",
             f"  dbt:       {self.build.models_built} models built, {self.build.tests_passed} tests passed",
@@ -77,31 +109,98 @@ class RunSummary:
             emailed = f", emailed to {', '.join(self.digest.emailed_to)}" if self.digest.emailed_to else ""
             lines.append(f"  digest:    {self.digest.markdown_path} and .html{emailed}")
         if not self.changed_anything:
-            lines.append("  nothing changed: this interval was already loaded, extracted and published")
+            what = "interval was" if len(self.ingests) == 1 else "intervals were"
+            lines.append(f"  nothing changed: this {what} already loaded, extracted and published")
         return "\n".join(lines)
 
 
-def interval_day(settings: Settings, source: str, scheduled_day: date) -> date:
-    """The day a scheduled run covers: its data interval, except for a source that lists one
-    fixed day (the bundled page), whose run always covers that day."""
+def covered_day(settings: Settings, source: str, interval_end: date) -> date:
+    """The day a scheduled run covers: the one that settled as its data interval ended (for HF the
+    interval's own day, for arXiv three days before it), or the one day a fixed-day source lists."""
     module = sources.get(source)
-    return module.default_day(settings) if getattr(module, "FIXED_DAY", False) else scheduled_day
+    if getattr(module, "FIXED_DAY", False):
+        return module.default_day(settings)
+    return interval_end - timedelta(days=module.SETTLE_DAYS)
 
 
-def ingest(settings: Settings, source: str, day: date) -> IngestReport:
-    """Land the source's interval (fetching only if it never landed), parse, check, upsert."""
-    module = sources.get(source)
+def land(settings: Settings, source: str, day: date, refresh: bool = True) -> tuple[list[Path], bool]:
+    """Land the source's day unless it already landed (returns its files and whether this call fetched).
+    With refresh, HF is also asked again for the days `hf_refresh_days` before `day` that already
+    landed (their upvotes grow), once per run day: a run repeated does not ask again."""
+    if source == inbox.NAME:
+        return [], False  # the inbox lands each file by itself as it ingests it
     files, fetched = landing.land(settings, source, day)
-    parsed = (
-        (path.name, item)
-        for path in files
+    if refresh and source == hf_daily.NAME:
+        for age in settings.hf_refresh_days:
+            listed = day - timedelta(days=age)
+            if landing.is_landed(settings, source, listed):
+                landing.land(settings, source, listed, landing.refetch_dir(settings, source, listed, day))
+    return files, fetched
+
+
+def _parse_folder(module, folder: Path, day: date, settings: Settings, prefix: str = "") -> list[tuple]:
+    """(landed file name, parsed item) for every payload landed in `folder`."""
+    return [
+        (prefix + path.name, item)
+        for path in landing.landed_files(folder)
         for item in module.parse(landing.read_payload(path), day, settings)
-    )
+    ]
+
+
+def ingest(settings: Settings, source: str, day: date, refresh: bool = True) -> IngestReport:
+    """Land the source's interval (fetching only if it never landed), parse, check, upsert.
+
+    For HF the day's upvotes, and those of the days this run asked again, become snapshots. A refetch
+    adds only snapshots (and quarantines what of it cannot be read): a day's papers are its first landing."""
+    if source == inbox.NAME:
+        return ingest_inbox(settings, day)
+    module = sources.get(source)
+    files, fetched = land(settings, source, day, refresh)
+    folder = landing.interval_dir(settings, source, day)
+    parsed = _parse_folder(module, folder, day, settings)
+    observed = [(landing.landed_at(folder), f"{folder.name}/{name}", item) for name, item in parsed]
+    for refetch in landing.refetches_by(settings, source, day):
+        listed = date.fromisoformat(refetch.parent.name)
+        again = _parse_folder(module, refetch, listed, settings, f"{refetch.parent.name}/{refetch.name}/")
+        parsed += [(name, item) for name, item in again if isinstance(item, Rejected)]
+        observed += [(landing.landed_at(refetch), name, item) for name, item in again]
     batch = raw.prepare_batch(source, day.isoformat(), parsed)
+    if source == hf_daily.NAME:
+        batch.snapshots = raw.upvote_snapshots(observed)
+    batch.landed_at, batch.landed_files = landing.landed_at(folder), len(files)
     gate = check(f"raw batch {source} {day}", batch.papers, suites.raw_batch())
     with connect_build(settings) as con:
         stats = raw.load_batch(con, batch)
     return IngestReport(source, day, fetched, files, stats, gate)
+
+
+def ingest_inbox(settings: Settings, day: date) -> IngestReport:
+    """Land each file ready in the inbox by itself, load them as one micro-batch, and only then move
+    each to processed/ or rejected/. A crash before the move leaves the file in the inbox: the next
+    micro-batch loads it again, a harmless upsert."""
+    taken = []
+    for path in inbox.ready_files(settings):
+        try:
+            landed = landing.land_inbox_file(settings, path, day)
+        except FileNotFoundError:
+            continue  # taken by another run meanwhile
+        items = list(inbox.parse(Payload(path.name, landed.read_bytes()), day, settings))
+        taken.append((path, landed, items))
+    batch = raw.prepare_batch(
+        inbox.NAME, day.isoformat(), ((landed.name, item) for _, landed, items in taken for item in items)
+    )
+    if taken:
+        batch.landed_at = datetime.now(UTC).replace(tzinfo=None)
+        batch.landed_files = len(landing.landed_files(landing.interval_dir(settings, inbox.NAME, day)))
+    gate = check(f"raw batch {inbox.NAME} {day}", batch.papers, suites.raw_batch())
+    with connect_build(settings) as con:
+        stats = raw.load_batch(con, batch)
+    settled = []
+    for path, _, items in taken:
+        with contextlib.suppress(FileNotFoundError):  # settled by another run meanwhile
+            settled.append(inbox.settle(path, items, settings))
+    landed = [landed for _, landed, _ in taken]
+    return IngestReport(inbox.NAME, day, bool(taken), landed, stats, gate, settled)
 
 
 def plan_extraction(settings: Settings) -> batches.Plan:
@@ -139,7 +238,7 @@ def warehouse_totals(settings: Settings) -> dict[str, int]:
     with connect_build(settings, read_only=True) as con:
         return {
             table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
-            for table in ("papers", "mentions", "results", "quarantine")
+            for table in ("papers", "mentions", "results", "quarantine", "hf_upvote_snapshots")
         }
 
 
@@ -147,20 +246,56 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def run(settings: Settings, source: str = "trending_page", day: date | None = None) -> RunSummary:
-    """One full run over one interval; a failed stage raises and leaves the published marts alone."""
-    run_id = new_run_id()
-    day = day or sources.get(source).default_day(settings)
-    ingested = ingest(settings, source, day)
+def finish(settings: Settings, run_id: str, command: str, ingests: list[IngestReport]) -> RunSummary:
+    """Everything after ingestion, once: extract what is new, build, gate and publish the marts."""
     extracted = extract(settings)
     built = build(settings)
     marts_gate = check_marts(settings)
     published = publisher.publish(settings, run_id)
     gates = [
-        ingested.gate.gate,
+        ingests[0].gate.gate if len(ingests) == 1 else f"{len(ingests)} raw batches",
         *([f"extraction of {extracted.batches} batches"] if extracted.batches else []),
+        marts_gate.gate,
     ]
-    summary = RunSummary(run_id, ingested, extracted, built, [*gates, marts_gate.gate], published)
+    summary = RunSummary(run_id, command, ingests, extracted, built, gates, published)
     summary.totals = warehouse_totals(settings)
     summary.digest = digests.deliver(settings)
     return summary
+
+
+def run(settings: Settings, source: str = "trending_page", day: date | None = None) -> RunSummary:
+    """One full run over one interval; a failed stage raises and leaves the published marts alone."""
+    run_id = new_run_id()
+    day = day or sources.get(source).default_day(settings)
+    return finish(settings, run_id, "run", [ingest(settings, source, day)])
+
+
+def backfill(settings: Settings, source: str, since: date, until: date | None = None) -> RunSummary:
+    """Ingest each day from `since` to `until` (default: the latest settled day) in turn, then extract,
+    build, gate and publish once.
+
+    A day is the unit of progress: once landed and loaded it stays, so an interrupted backfill run
+    again fetches only the days that never landed. The stages after ingestion cost the same for one
+    day or a hundred and read whatever raw holds, so they run once, at the end."""
+    module = sources.get(source)
+    if getattr(module, "FIXED_DAY", False) or source == inbox.NAME:
+        raise ValueError(f"{source} is not listed by day; backfill a daily source (hf_daily, arxiv)")
+    until = until or module.default_day(settings)
+    if since > until:
+        raise ValueError(f"--since {since} is after --until {until}")
+    landing.check_settled(module, until, settings)
+    days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
+    run_id = new_run_id()
+    ingests: list[IngestReport] = []
+    progress = tqdm(days, desc=f"backfill {source}", unit="day", disable=not sys.stderr.isatty())
+    for day in progress:
+        progress.set_postfix_str(day.isoformat())
+        try:
+            ingests.append(ingest(settings, source, day, refresh=False))
+        except SourceFailed as error:
+            raise SourceFailed(
+                f"backfill stopped at {day}, {len(ingests)} of {len(days)} days loaded and nothing "
+                f"published; run the same command again to resume (landed days are not fetched again): "
+                f"{error}"
+            ) from error
+    return finish(settings, run_id, "backfill", ingests)

@@ -242,6 +242,7 @@ def start_redis(services: Services, data_dir: Path) -> str:
 
 DAG_ID = "paperpulse_daily"
 BUILD_POOL = "paperpulse_build"
+FETCH_POOL = "paperpulse_fetch"
 CORE_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 FINISHED = {"success", "failed"}
 
@@ -299,11 +300,12 @@ class Airflow:
 
     def initialize(self) -> None:
         """What the compose file's airflow-init does: migrate the metadata DB, set the admin
-        user's password, create the build-file pool."""
+        user's password, create the build-file and fetch pools."""
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "passwords.json").write_text(json.dumps({"admin": self.password}))
         self.cli("db", "migrate")
         self.cli("pools", "set", BUILD_POOL, "1", "the DuckDB build file has one writer")
+        self.cli("pools", "set", FETCH_POOL, "1", "one process at a time fetches from the sources")
 
     def start(self, *command: str, name: str | None = None, **env: str) -> Service:
         return self.services.start(name or command[0], [AIRFLOW, *command], env={**self.env, **env})

@@ -1,7 +1,9 @@
 """Sources: each a module with
 
 - `NAME`, the source's name in landing paths and raw tables;
-- `default_day(settings) -> date`, the interval a run covers when none is given;
+- `default_day(settings) -> date`, the interval a run covers when none is given: the latest settled
+  day, today minus `SETTLE_DAYS` (a day listed later than that is still filling up and is not fetched),
+  or the one day a `FIXED_DAY` source lists;
 - `fetch(day, settings) -> Iterator[Payload]`, what the source returned for one day, landed unchanged;
 - `parse(payload, day, settings) -> Iterator[dict | Rejected]`, normalised paper records
   (paper_id, arxiv_id, title, abstract, source, listed_date, extra) or rejections for quarantine.
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
+
+NAMES = ("trending_page", "hf_daily", "arxiv", "inbox")
 
 
 @dataclass(frozen=True)

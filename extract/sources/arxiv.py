@@ -22,6 +22,7 @@ from extract import http
 from extract.records import paper_id_for
 from extract.sources import Payload, Rejected
 from paperpulse.config import Settings
+from paperpulse.errors import SourceFailed
 
 NAME = "arxiv"
 # Submissions are visible in the API only once announced: a weekday's by the next evening
@@ -37,7 +38,7 @@ _ID = re.compile(r"(?P<id>\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}
 _ID_PREFIX = re.compile(r"^(?:https?://(?:export\.)?arxiv\.org/(?:abs|pdf)/|arxiv:)", re.IGNORECASE)
 
 
-class ArxivQueryError(Exception):
+class ArxivQueryError(SourceFailed):
     """The API answered a query with its `Error` entry: the query itself is wrong; retrying won't help."""
 
 

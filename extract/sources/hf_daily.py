@@ -22,10 +22,12 @@ from paperpulse.config import Settings
 
 NAME = "hf_daily"
 MAX_LIMIT = 100
+# A day's listing fills up during that day; it is complete once the day is over.
+SETTLE_DAYS = 1
 
 
 def default_day(settings: Settings) -> date:
-    return datetime.now(UTC).date() - timedelta(days=1)
+    return datetime.now(UTC).date() - timedelta(days=SETTLE_DAYS)
 
 
 def _items(body: bytes) -> list:

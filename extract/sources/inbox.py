@@ -27,6 +27,7 @@ from paperpulse.config import Settings
 
 NAME = "inbox"
 NOT_READY_SUFFIXES = (".tmp", ".part")
+SETTLE_DAYS = 0  # files are taken as they land, not by day
 
 
 def default_day(settings: Settings) -> date:

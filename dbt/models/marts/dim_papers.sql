@@ -18,6 +18,17 @@ listings as (
 
 ),
 
+latest_upvotes as (
+
+    -- upvotes grow after a listing: the latest snapshot (the day's fetch, then refetches) is the count
+    select
+        paper_id,
+        cast(upvotes as bigint) as upvotes
+    from {{ ref('stg_raw__hf_upvote_snapshots') }}
+    where is_latest
+
+),
+
 topics as (
 
     select
@@ -62,7 +73,7 @@ final as (
         coalesce(listings.last_listed_date, papers.first_listed_date) as last_listed_date,
         coalesce(listings.sources, cast([] as varchar[])) as sources,
         coalesce(listings.listing_count, 0) as listing_count,
-        listings.upvotes,
+        coalesce(latest_upvotes.upvotes, listings.upvotes) as upvotes,
         coalesce(topics.topics, cast([] as varchar[])) as topics,
         len(coalesce(topics.topics, cast([] as varchar[]))) as topic_count,
         coalesce(mentions.mention_count, 0) as mention_count,
@@ -72,6 +83,8 @@ final as (
     from papers
     left join listings
         on papers.paper_id = listings.paper_id
+    left join latest_upvotes
+        on papers.paper_id = latest_upvotes.paper_id
     left join topics
         on papers.paper_id = topics.paper_id
     left join mentions

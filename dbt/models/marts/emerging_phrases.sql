@@ -24,16 +24,30 @@ stop_phrases as (
 
 ),
 
+-- the most frequent spelling of each phrase, ties broken by the spelling (mode() breaks them at random,
+-- and a mart that differs between builds of the same data is republished by a run that changed nothing)
+spellings as (
+
+    select
+        phrase_key,
+        phrase
+    from phrases
+    group by phrase_key, phrase
+    qualify row_number() over (partition by phrase_key order by count(*) desc, phrase) = 1
+
+),
+
 counted as (
 
     select
         phrase_key,
-        mode(phrase) as phrase,
+        any_value(spellings.phrase) as phrase,
         count(distinct paper_id) filter (where trend_window = 'recent') as recent_papers,
         count(distinct paper_id) filter (where trend_window = 'baseline') as baseline_papers,
         min(first_listed_date) as first_seen_date,
         list(distinct paper_id order by paper_id) filter (where trend_window = 'recent') as recent_paper_ids
     from phrases
+    inner join spellings using (phrase_key)
     group by phrase_key
 
 ),
