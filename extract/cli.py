@@ -33,6 +33,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     crossval.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     crossval.add_argument("--folds", type=int, default=5)
+    crossval.add_argument(
+        "--rules-only", action="store_true", help="without the learned name scorer (no per-fold training)"
+    )
     crossval.set_defaults(func=run_crossval)
 
     tdmsci = subparsers.add_parser(
@@ -76,7 +79,7 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_crossval(args: argparse.Namespace) -> int:
     from extract.crossval import cross_validate, format_report
 
-    print(format_report(cross_validate(args.gold, args.folds)))
+    print(format_report(cross_validate(args.gold, args.folds, learned=not args.rules_only)))
     return 0
 
 

@@ -5,6 +5,8 @@
   variant (`LLaMA-7B`, `Qwen2.5-72B-Instruct`, `Pythia 410M`), or find unknown sized names (`Foo-13B`).
 - `paperpulse_definitions`: acronym definitions ("Natural Questions (NQ)") linking both forms, the paper's
   own named method ("we propose X", the title's "X: ..."), and dataset/metric context patterns.
+- `paperpulse_names`: a small learned model (`names.py`) that scores name-like candidates no rule claimed
+  and adds those it accepts as `learned` mentions.
 - `paperpulse_resolve`: adds context rules (`contexts.py`), settles overlapping candidates, extends metrics
   by their qualifiers and datasets by their splits, and sets `doc._.mentions`.
 - `paperpulse_results`: numeric results tied to a metric or dataset, set on `doc._.results`.
@@ -20,7 +22,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from extract import contexts, definitions, results, shapes
+from extract import contexts, definitions, names, results, shapes
 from extract.lexicon import Entry, alias_variants, read_lexicons
 from extract.mentions import FIRM_SOURCES, Mention, resolve_overlaps
 from extract.text import find_any
@@ -228,7 +230,7 @@ class _ChunkName(NamedTuple):
 
 
 # The shape caches are cleared past this many entries, so memory stays flat on endless streams.
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 50_000
 
 
 def _chunk_starts(text: str, digit_runs: list[tuple[int, int]]) -> list[int]:
@@ -282,6 +284,27 @@ def make_definition_linker(nlp: Language, name: str, held_out_ids: list[str]):
     return link_definitions
 
 
+class NameFinder:
+    """Adds the learned scorer's mentions (`names.py`) to the candidates; `scorer` None turns it off."""
+
+    def __init__(self, scorer: names.NameScorer | None):
+        self.scorer = scorer
+
+    def __call__(self, doc: Doc) -> Doc:
+        if self.scorer is not None:
+            found = candidates(doc)
+            found += self.scorer.predict(text_of(doc), doc.user_data.get(TITLE, ""), found)
+        return doc
+
+
+@Language.factory("paperpulse_names", default_config={"weights": "default"})
+def make_name_finder(nlp: Language, name: str, weights: str) -> NameFinder:
+    """`weights`: "default" (the file shipped in the repository), a path, or "" for none."""
+    if not weights:
+        return NameFinder(None)
+    return NameFinder(names.NameScorer.load(names.WEIGHTS_FILE if weights == "default" else weights))
+
+
 _NOT_NAMES = frozenset(definitions.NOT_NAMES | definitions.GENERIC_ACRONYMS)
 
 
@@ -302,8 +325,20 @@ def make_resolver(nlp: Language, name: str, conventions: str):
     names with the "corpus"/"dataset" written after them)."""
     if conventions not in ("guidelines", "tdmsci"):
         raise ValueError(f"unknown span conventions {conventions!r}")
+    return Resolver(conventions)
 
-    def resolve(doc: Doc) -> Doc:
+
+class Resolver:
+    """Settles the candidates into mentions. Under TDMSci's conventions, `span_filter` (a
+    `names.NameScorer` with filter weights) may then drop the dataset and metric mentions TDMSci would not
+    tag ("Wikipedia articles", "the RTE task")."""
+
+    def __init__(self, conventions: str):
+        self.conventions = conventions
+        self.span_filter: names.NameScorer | None = None
+
+    def __call__(self, doc: Doc) -> Doc:
+        conventions = self.conventions
         text = text_of(doc)
         not_names = _NOT_NAMES
         cues = cues_of(doc)
@@ -318,12 +353,13 @@ def make_resolver(nlp: Language, name: str, conventions: str):
         if listed:
             mentions = resolve_overlaps(mentions + listed)
         if conventions == "tdmsci":
-            doc.user_data[MENTIONS] = contexts.tdmsci_spans(text, mentions)
+            mentions = contexts.tdmsci_spans(text, mentions)
+            if self.span_filter is not None:
+                mentions = self.span_filter.filter(text, mentions)
+            doc.user_data[MENTIONS] = mentions
         else:
             doc.user_data[MENTIONS] = contexts.extend_datasets(text, contexts.qualify_metrics(text, mentions))
         return doc
-
-    return resolve
 
 
 @Language.factory("paperpulse_results")

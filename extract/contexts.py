@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from extract import names
 from extract.mentions import Mention, resolve_overlaps
 
 
@@ -116,13 +117,40 @@ _DEFINED_AFTER = re.compile(r" \([A-Z][\w\-]*\)")
 _SCORE_AFTER_ACRONYM = re.compile(r"(?:BLEU|ROUGE[\w\-]*|METEOR|TER|NIST) scores?$", re.I)
 
 
+_NOT_RUN_HEADS = (
+    "The ",
+    "On ",
+    "In ",
+    "For ",
+    "We ",
+    "Our ",
+    "This ",
+    "Table ",
+    "Figure ",
+    "Using ",
+    "From ",
+)
+
+
 def tdmsci_spans(text: str, mentions: list[Mention]) -> list[Mention]:
     """TDMSci's span conventions: "Europarl corpus" (the head written after a dataset), "word error rate
     (WER)" (a defined acronym inside the span), "BLEU" (without "score"), bare metric heads."""
     marked = []
+    name_runs = None
     for mention in mentions:
         start, end = mention.start, mention.end
         if mention.type == "dataset":
+            if name_runs is None:
+                name_runs = [(run[0][0], run[-1][1]) for run in names.runs(text) if len(run) > 1]
+            for run_start, run_end in name_runs:
+                # the whole run of capitalised words it stands in: "AFP Gigaword English", "PTB WSJ"
+                if (
+                    run_start <= start
+                    and end <= run_end
+                    and not text[run_start:start].startswith(_NOT_RUN_HEADS)
+                ):
+                    start, end = run_start, run_end
+                    break
             version = _DATASET_VERSION_AFTER.match(text, end)
             end = version.end() if version else end
             head = _DATASET_HEAD_AFTER.match(text, end)

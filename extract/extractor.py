@@ -12,13 +12,16 @@ in the same order, one prediction per paper:
                    "start", "end", "family", "size"}]}              # offsets into the abstract
 
 The pipeline is spacy.blank("en") plus the components in `extract/components.py`; the rules live in
-code and the names in the lexicon CSV files, so `version` is a hand-set number plus a hash of both.
+code, the names in the lexicon CSV files and the learned name scorer's weights in `weights/names.json`,
+so `version` is a hand-set number plus a hash of all three.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
+from itertools import islice
 from pathlib import Path
 
 import spacy
@@ -26,7 +29,7 @@ import spacy
 from extract import components
 from extract.lexicon import fingerprint
 
-RULES_VERSION = "1.0"
+RULES_VERSION = "1.1"
 _PIPELINE_SOURCES = (
     "extractor.py",
     "components.py",
@@ -34,18 +37,21 @@ _PIPELINE_SOURCES = (
     "definitions.py",
     "lexicon.py",
     "mentions.py",
+    "names.py",
     "results.py",
     "shapes.py",
     "text.py",
 )
 ENTITY_TYPES = ("model", "dataset", "metric")
 BATCH_SIZE = 256
+ZONE_SIZE = 1024  # papers per memory zone
 PAPER_ID = "paperpulse_id"
 
 
 def _source_fingerprint() -> str:
+    """The pipeline's code and the learned weights it loads."""
     digest = hashlib.sha256()
-    for name in _PIPELINE_SOURCES:
+    for name in (*_PIPELINE_SOURCES, "weights/names.json"):
         digest.update((Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()
 
@@ -55,28 +61,52 @@ EXTRACTOR_VERSION = (
 )
 
 
+DEFAULT_SCORER = "default"
+
+
 def build_pipeline(
-    held_out_ids: Iterable[str] = (), conventions: str = "guidelines"
+    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT_SCORER
 ) -> spacy.language.Language:
     """spacy.blank("en") and the project's components. `held_out_ids` drops lexicon entries taken from those
-    seed gold papers (for cross-validation); `conventions="tdmsci"` marks spans as TDMSci does."""
+    seed gold papers (for cross-validation); `conventions="tdmsci"` marks spans as TDMSci does.
+
+    `scorer` is the learned name scorer: the weights shipped in the repository by default, a
+    `names.NameScorer`, or None for none. The shipped weights saw the silver labels of every bundled
+    (seed gold) abstract, so with `held_out_ids` the default is none: cross-validation passes a scorer
+    trained without the held-out papers."""
+    held_out_ids = sorted(held_out_ids)
     nlp = spacy.blank("en")
-    nlp.add_pipe("paperpulse_lexicon", config={"held_out_ids": sorted(held_out_ids)})
-    nlp.add_pipe("paperpulse_definitions", config={"held_out_ids": sorted(held_out_ids)})
-    nlp.add_pipe("paperpulse_resolve", config={"conventions": conventions})
+    nlp.add_pipe("paperpulse_lexicon", config={"held_out_ids": held_out_ids})
+    nlp.add_pipe("paperpulse_definitions", config={"held_out_ids": held_out_ids})
+    if isinstance(scorer, str):
+        weights = "" if held_out_ids else scorer
+        nlp.add_pipe("paperpulse_names", config={"weights": weights})
+    else:
+        nlp.add_pipe("paperpulse_names", config={"weights": ""}).scorer = scorer
+    resolver = nlp.add_pipe("paperpulse_resolve", config={"conventions": conventions})
+    name_scorer = nlp.get_pipe("paperpulse_names").scorer
+    if conventions == "tdmsci" and name_scorer is not None and name_scorer.filter_weights:
+        resolver.span_filter = name_scorer
     nlp.add_pipe("paperpulse_results")
     return nlp
 
 
 class Extractor:
+    """Runs the pipeline over papers. Every batch after the first runs in a spaCy memory zone, so the
+    strings that new names and numbers add to the vocabulary are freed after it: memory stays flat on an
+    endless stream (the first batch, outside any zone, leaves the common words in the vocabulary, so the
+    tokenizer's cache keeps serving them)."""
+
     version = EXTRACTOR_VERSION
 
     def __init__(self, nlp: spacy.language.Language):
         self.nlp = nlp
+        self._warm = False
+        self._in_zone = False
 
     def extract(self, papers: Iterable[dict]) -> Iterator[dict]:
-        def docs() -> Iterator:
-            for paper in papers:
+        def docs(batch: list[dict]) -> Iterator:
+            for paper in batch:
                 abstract = paper.get("abstract") or ""
                 doc = self.nlp.make_doc(abstract)
                 doc.user_data[components.TEXT] = abstract
@@ -84,8 +114,18 @@ class Extractor:
                 doc.user_data[PAPER_ID] = paper["id"]
                 yield doc
 
-        for doc in self.nlp.pipe(docs(), batch_size=BATCH_SIZE):
-            yield prediction(doc.user_data[PAPER_ID], doc)
+        papers = iter(papers)
+        while batch := list(islice(papers, ZONE_SIZE)):
+            zoned = self._warm and not self._in_zone  # zones do not nest: an inner extract() runs without
+            with self.nlp.memory_zone() if zoned else nullcontext():
+                self._in_zone = self._in_zone or zoned
+                try:
+                    for doc in self.nlp.pipe(docs(batch), batch_size=BATCH_SIZE):
+                        yield prediction(doc.user_data[PAPER_ID], doc)
+                finally:
+                    if zoned:
+                        self._in_zone = False
+            self._warm = True
 
 
 def prediction(paper_id, doc) -> dict:
@@ -116,5 +156,7 @@ def prediction(paper_id, doc) -> dict:
     }
 
 
-def load(held_out_ids: Iterable[str] = (), conventions: str = "guidelines") -> Extractor:
-    return Extractor(build_pipeline(held_out_ids, conventions))
+def load(
+    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT_SCORER
+) -> Extractor:
+    return Extractor(build_pipeline(held_out_ids, conventions, scorer))

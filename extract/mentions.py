@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Which rule proposed a mention; on equal length, the more trusted source wins an overlap.
-SOURCE_RANK = {"lexicon": 4, "shape": 3, "definition": 3, "context": 2, "coined": 1}
+SOURCE_RANK = {"lexicon": 4, "shape": 3, "definition": 3, "context": 2, "coined": 1, "learned": 0}
 # Sources whose candidates a longer, vaguer context candidate may not swallow ("MS-COCO" in "MS-COCO T2I").
 FIRM_SOURCES = ("lexicon", "shape")
 
