@@ -471,7 +471,7 @@ def _relink_title_keyed_rows(con: duckdb.DuckDBPyConnection, now: datetime) -> i
             """,
             {"now": now},
         )
-        mark_changed(con, "select old_id from relinked union select new_id from relinked", now)
+        mark_changed(con, "select old_id as paper_id from relinked union select new_id from relinked", now)
         for table in ("paper_listings", "mentions", "results", "extractions", "papers"):
             con.execute(f"delete from raw.{table} where paper_id in (select old_id from relinked)")
     con.execute("drop table relinked")

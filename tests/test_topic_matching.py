@@ -85,7 +85,9 @@ def test_word_by_word_matching_equals_the_regular_expressions(tmp_path):
     # as written, whitespace and all (sources unwrap abstracts; the marts must not rely on it)
     suffix = " is what we study here, at length and in detail."
     records += [
-        records[0] | {"paper_id": f"tricky-{n}", "arxiv_id": None, "abstract": text + suffix}
+        # a title of its own: a title-keyed row with an arXiv paper's title would merge into that paper
+        records[0]
+        | {"paper_id": f"tricky-{n}", "arxiv_id": None, "title": f"Tricky {n}", "abstract": text + suffix}
         for n, text in enumerate(TRICKY)
     ]
     build_db = tmp_path / "build.duckdb"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-NAMES = ("trending_page", "hf_daily", "arxiv", "inbox")
+NAMES = ("trending_page", "hf_daily", "arxiv", "inbox", "synthetic")
 
 
 @dataclass(frozen=True)

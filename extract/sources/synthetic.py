@@ -27,6 +27,7 @@ from extract.text import sentence_spans
 from paperpulse.config import BUNDLED_PAGE, Settings
 
 NAME = "synthetic"
+SETTLE_DAYS = 0  # a synthetic day is complete as soon as it is generated
 REVISIONS_PER_THOUSAND = 10  # new versions of papers listed earlier in the month
 BAD_LINES_PER_DAY = 1  # an abstract too short to load: it goes to quarantine
 CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "stat.ML")
