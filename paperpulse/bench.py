@@ -48,8 +48,10 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
 class Meter:
     """Wall time and peak memory (RSS summed over this process and its descendants) per stage."""
 
-    def __init__(self, interval: float = 0.05):
+    def __init__(self, interval: float = 0.05, progress: bool = False):
         import psutil
+
+        self._progress = progress  # print each stage as it first starts
 
         self._process = psutil.Process()
         self._interval = interval
@@ -78,6 +80,8 @@ class Meter:
 
     def observe(self, event: str, name: str) -> None:
         if event == "start":
+            if self._progress and name not in self.seconds:
+                print(f"  {time.perf_counter() - self._started:7.1f} s  {name} ...", flush=True)
             self._active[name] = time.perf_counter()
             self.peak[name] = max(self.peak[name], self.tree_rss())
         else:
@@ -142,19 +146,12 @@ def days_from(first: date, count: int) -> list[date]:
 def backfill(settings, days: list[date]) -> Figures:
     from extract import landing
     from paperpulse import pipeline
-    from paperpulse.publish import publish
-    from paperpulse.warehouse import build
 
-    with Meter() as meter:
+    with Meter(progress=True) as meter:
         with meter.stage("land"):
             for day in days:
                 landing.land(settings, SOURCE, day)
-        for day in days:
-            pipeline.ingest(settings, SOURCE, day)
-        pipeline.extract(settings)
-        build(settings)
-        pipeline.check_marts(settings)
-        publish(settings, pipeline.new_run_id())
+        pipeline.backfill(settings, SOURCE, days[0], days[-1])
     return Figures.of("backfill", meter)
 
 
@@ -337,7 +334,7 @@ def print_daily(big: Figures, empty: Figures, rebuild: Figures, papers: int, war
 def print_reads(reads: Reads, readers: int) -> None:
     phases = ("idle", "run, other stages", "publishing")
     print(f"\nreads: {readers} reader processes, each: connect read-only, the dashboard's queries, close")
-    print("  " + "query".ljust(24) + "".join(f"{p} p50 / p95 (n)".rjust(30) for p in phases))
+    print("  " + "query".ljust(24) + "".join(f"{p} p50 / p95 (n)".rjust(34) for p in phases))
     by = defaultdict(list)
     for started, name, seconds in reads.samples:
         by[(name, reads.phase(started))].append(seconds * 1000)
@@ -349,12 +346,12 @@ def print_reads(reads: Reads, readers: int) -> None:
         for phase in phases:
             values = by.get((name, phase))
             if not values:
-                cells.append("-".rjust(30))
+                cells.append("-".rjust(34))
                 continue
             p50, p95 = _percentile(values, 0.5), _percentile(values, 0.95)
             if phase == "publishing":
                 worst = max(worst, p95)
-            cells.append(f"{p50:.1f} / {p95:.1f} ms ({len(values)})".rjust(30))
+            cells.append(f"{p50:.1f} / {p95:.1f} ms ({len(values)})".rjust(34))
         print("  " + name.ljust(24) + "".join(cells))
     publishing = reads.publish_window[1] - reads.publish_window[0]
     print(

@@ -66,6 +66,8 @@ class Settings:
     # The synthetic source (benchmarks, crash tests): papers per day, deterministic from the seed.
     synthetic_seed: int = 13
     synthetic_papers_per_day: int = 1000
+    # What DuckDB may hold in memory in each pipeline connection and in dbt's; past it, it spills to disk.
+    duckdb_memory_limit: str = "2GB"
 
     def __post_init__(self) -> None:
         if any(age < 1 for age in self.hf_refresh_days):
@@ -103,7 +105,13 @@ class Settings:
             synthetic_papers_per_day=int(
                 env.get("PAPERPULSE_SYNTHETIC_PAPERS_PER_DAY", cls.synthetic_papers_per_day)
             ),
+            duckdb_memory_limit=env.get("PAPERPULSE_DUCKDB_MEMORY_LIMIT", cls.duckdb_memory_limit),
         )
+
+    @property
+    def duckdb_config(self) -> dict[str, str]:
+        """The configuration of every DuckDB connection the pipeline writes through."""
+        return {"memory_limit": self.duckdb_memory_limit}
 
     @property
     def build_db(self) -> Path:

@@ -194,7 +194,7 @@ def stage_serving(settings: Settings, staged_db: Path, how: dict[str, str], info
     or their changed papers), or all of them written afresh."""
     if any(h != REPLACE for h in how.values()):
         shutil.copyfile(settings.serving_db, staged_db)
-    with duckdb.connect(str(staged_db)) as con:
+    with duckdb.connect(str(staged_db), config=settings.duckdb_config) as con:
         con.execute(f"attach '{settings.build_db}' as build (read_only)")
         for mart, method in how.items():
             if method == DELTA:
@@ -320,7 +320,7 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
     settings.home.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(settings)
     published = read_published(settings)
-    with duckdb.connect() as con:
+    with duckdb.connect(config=settings.duckdb_config) as con:
         con.execute(f"attach '{settings.build_db}' as build (read_only)")
         if published:
             con.execute(f"attach '{settings.serving_db}' as serving (read_only)")

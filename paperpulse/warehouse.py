@@ -22,15 +22,21 @@ from paperpulse.config import DBT_PROJECT_DIR, Settings
 from paperpulse.errors import BuildFailed, WarehouseBusy
 from paperpulse.hooks import stage
 
+BULK_CHECKPOINT_WAL = "2GB"
+
 
 @contextmanager
-def connect_build(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the build file; a write connection makes sure the raw tables exist."""
+def connect_build(
+    settings: Settings, read_only: bool = False, bulk: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the build file; a write connection makes sure the raw tables exist. A `bulk` connection
+    (many commits in a row) checkpoints only when its write-ahead log reaches BULK_CHECKPOINT_WAL and on
+    closing; its commits are durable in the log meanwhile."""
     if read_only and not settings.build_db.exists():
         raise FileNotFoundError(f"no build file at {settings.build_db}: run `paperpulse ingest` first")
     settings.home.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(settings.build_db), read_only=read_only)
+        con = duckdb.connect(str(settings.build_db), read_only=read_only, config=settings.duckdb_config)
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise WarehouseBusy(
@@ -40,6 +46,8 @@ def connect_build(settings: Settings, read_only: bool = False) -> Iterator[duckd
     try:
         if not read_only:
             raw.ensure_schema(con)
+        if bulk:
+            con.execute(f"set checkpoint_threshold = '{BULK_CHECKPOINT_WAL}'")
         yield con
     finally:
         con.close()
@@ -66,6 +74,7 @@ def dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "PAPERPULSE_BUILD_DB": str(settings.build_db),
+        "PAPERPULSE_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "DBT_LOG_PATH": str(settings.home / "dbt" / "logs"),
         "DBT_TARGET_PATH": str(settings.home / "dbt" / "target"),
         "DO_NOT_TRACK": "1",

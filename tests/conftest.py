@@ -11,9 +11,17 @@ import duckdb
 import pytest
 
 from paperpulse.config import MARTS, Settings
+from tests.fault_server import FaultServer
 
 REPO = Path(__file__).resolve().parent.parent
 PAPERPULSE = str(Path(sys.executable).with_name("paperpulse"))
+
+
+@pytest.fixture
+def server():
+    """A local HTTP server that replies what a test scripts (tests/fault_server.py)."""
+    with FaultServer() as s:
+        yield s
 
 
 @pytest.fixture

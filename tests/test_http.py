@@ -12,15 +12,9 @@ import pytest
 
 from extract import http
 from extract.http import FetchError
-from tests.fault_server import FaultServer, Reply, settings_for
+from tests.fault_server import Reply, settings_for
 
 OK = Reply(200, b'{"ok": true}')
-
-
-@pytest.fixture
-def server():
-    with FaultServer() as s:
-        yield s
 
 
 @pytest.fixture

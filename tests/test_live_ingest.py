@@ -15,7 +15,7 @@ from extract import landing
 from extract.sources import inbox
 from paperpulse import pipeline
 from paperpulse.errors import SourceFailed
-from tests.fault_server import FaultServer, Reply, settings_for
+from tests.fault_server import Reply, settings_for
 from tests.live_feeds import Paper, arxiv_days, arxiv_feed, hf_days, hf_item, json_reply
 
 DAY = date(2024, 10, 25)
@@ -24,12 +24,6 @@ PAPERS = [
     Paper(f"2410.0000{n}", f"Paper number {n} on reasoning", ABSTRACT * 2, upvotes=n) for n in (1, 2, 3)
 ]
 RAW = ["papers", "paper_listings", "quarantine", "hf_upvote_snapshots", "source_watermarks"]
-
-
-@pytest.fixture
-def server():
-    with FaultServer() as s:
-        yield s
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from extract.http import FetchError
 from extract.sources import Payload, Rejected, arxiv
-from tests.fault_server import FaultServer, Reply, settings_for
+from tests.fault_server import Reply, settings_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NEW_FORMAT = (FIXTURES / "arxiv_api_new_format_2025-11.xml").read_bytes()
@@ -54,12 +54,6 @@ IDS = ["2410.00001", "2410.00002", "2410.00003", "2410.00004", "2410.00005"]
 def paged(request) -> Reply:
     start, size = int(request.query["start"]), int(request.query["max_results"])
     return Reply(200, feed(IDS[start : start + size], start, len(IDS)))
-
-
-@pytest.fixture
-def server():
-    with FaultServer() as s:
-        yield s
 
 
 @pytest.fixture

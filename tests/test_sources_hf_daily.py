@@ -12,7 +12,7 @@ import pytest
 from extract import landing
 from extract.http import FetchError
 from extract.sources import Payload, Rejected, hf_daily
-from tests.fault_server import FaultServer, Reply, settings_for
+from tests.fault_server import Reply, settings_for
 
 FIXTURE = (Path(__file__).parent / "fixtures" / "hf_daily_papers_2items.raw.json").read_bytes()
 ITEMS = json.loads(FIXTURE)
@@ -34,12 +34,6 @@ def page(*items: dict) -> Reply:
 
 def parse_all(payloads: list[Payload]) -> list:
     return [x for p in payloads for x in hf_daily.parse(p, DAY, OFFLINE)]
-
-
-@pytest.fixture
-def server():
-    with FaultServer() as s:
-        yield s
 
 
 @pytest.fixture
