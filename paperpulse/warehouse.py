@@ -104,6 +104,13 @@ CHANGED_PAPERS = "changed papers"  # what an incremental build rebuilt and teste
 TESTED_ROWS = "paper_id in (select paper_id from raw.changed_papers)"
 
 
+# the rows incremental models keep for the aggregates over them (dbt/macros/incremental.sql: replaced)
+REPLACED_ROWS_TABLES = (
+    "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
+    "and table_name like '%\\_replaced' escape '\\'"
+)
+
+
 def build_state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("select name, value from raw.build_state").fetchall())
 
@@ -154,6 +161,8 @@ def record_build(settings: Settings, fingerprint: str, started: datetime, full_r
             "insert or replace into raw.build_state values (?, ?)", [list(item) for item in state.items()]
         )
         con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
+        for schema, table in con.execute(REPLACED_ROWS_TABLES).fetchall():
+            con.execute(f'delete from "{schema}"."{table}"')  # every aggregate has recomputed their keys
         con.commit()
 
 

@@ -24,6 +24,8 @@ DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"]
 INCREMENTAL = [
     "intermediate.int_papers_matched_to_topics",
     "intermediate.int_results_canonicalised",
+    "intermediate.int_entity_papers",
+    "intermediate.int_entities_aggregated",
     *(f"marts.{mart}" for mart in PAPER_MARTS),
 ]
 
@@ -71,6 +73,8 @@ def test_incremental_runs_equal_a_full_rebuild_row_for_row(tmp_path, monkeypatch
         assert con.execute("select count(*) from dim_papers where paper_id = ?", [removed]).fetchone() == (0,)
     with duckdb.connect(str(home / "build.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.changed_papers").fetchone() == (0,)  # all published
+        # the replaced rows the aggregates recomputed from went with the build that used them
+        assert con.execute("select count(*) from intermediate.int_entity_papers_replaced").fetchone() == (0,)
     assert "40 new" in printed
 
 

@@ -21,3 +21,68 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Aggregates over every paper (an entity's paper count, a pair's papers) rebuild incrementally too: from a
+    paper-keyed model that keeps the rows it replaces, each aggregate recomputes only the keys the changed
+    papers touch, as they are now and as they were, so a count falls when a paper drops a name. The kept
+    rows go once a build has succeeded (paperpulse/warehouse.py record_build). -#}
+
+{% macro replaced(relation) -%}
+    {{ relation.incorporate(path={'identifier': relation.identifier ~ '_replaced'}) }}
+{%- endmacro %}
+
+{#- pre_hooks of a paper-keyed model whose old rows aggregates need: keep the changed papers' rows, then
+    delete them. A full build starts with nothing kept. -#}
+{% macro keep_replaced_rows() -%}
+    {%- if is_incremental() -%}
+        create table if not exists {{ replaced(this) }} as from {{ this }} limit 0;
+        insert into {{ replaced(this) }} select * from {{ this }} where paper_id in {{ changed_papers() }}
+    {%- else -%}
+        drop table if exists {{ replaced(this) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The rows of `relation` (a model with kept rows) of the changed papers: as built now and as replaced. -#}
+{% macro changed_rows(relation) -%}
+    (
+        select * from {{ relation }} where paper_id in {{ changed_papers() }}
+        union all
+        select * from {{ replaced(relation) }}
+    )
+{%- endmacro %}
+
+{#- pre_hook of an incremental aggregate: delete the rows of the keys `touched` (a query) recomputes. -#}
+{% macro delete_touched(key, touched) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where ({{ key }}) in ({{ touched }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `where` (or `and`) clause keeping the rows whose `key` is touched, on an incremental run. -#}
+{% macro where_touched(key, touched, keyword='where') -%}
+    {%- if is_incremental() %}{{ keyword }} ({{ key }}) in ({{ touched }}){% endif -%}
+{%- endmacro %}
+
+{#- The keys of each aggregate over int_entity_papers that the changed papers touch. -#}
+{% macro touched_entities() -%}
+    select distinct entity_type, canonical from {{ changed_rows(ref('int_entity_papers')) }}
+{%- endmacro %}
+
+{% macro touched_entity_weeks() -%}
+    select distinct entity_type, canonical, {{ week_of('first_listed_date') }}
+    from {{ changed_rows(ref('int_entity_papers')) }}
+{%- endmacro %}
+
+{% macro touched_model_dataset_pairs() -%}
+    select distinct models.canonical as model, datasets.canonical as dataset
+    from {{ changed_rows(ref('int_entity_papers')) }} as models
+    inner join {{ changed_rows(ref('int_entity_papers')) }} as datasets
+        on models.paper_id = datasets.paper_id
+    where models.entity_type = 'model' and datasets.entity_type = 'dataset'
+{%- endmacro %}
+
+{% macro week_of(date_expression) -%}
+    cast(date_trunc('week', {{ date_expression }}) as date)
+{%- endmacro %}

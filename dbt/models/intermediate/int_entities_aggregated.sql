@@ -1,29 +1,25 @@
 -- One row per entity type and canonical name: every model, dataset and metric the lexicon knows or the
 -- papers name, with what the lexicon says about it, every alias seen, and how often papers name it.
--- A table: the three dimensions and their tests read it (as a view it was computed six times).
-{{ config(materialized='table') }}
+-- Incremental: recomputes the entities the changed papers name or named (macros/incremental.sql); the
+-- three dimensions and their tests read the table.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('entity_type, canonical', touched_entities()) }}",
+) }}
 
 with lexicon as (
 
     select * from {{ ref('int_lexicon_aliases_unioned') }}
+    {{ where_touched('entity_type, canonical', touched_entities()) }}
 
 ),
 
-mentions as (
+entity_papers as (
 
-    select * from {{ ref('stg_raw__mentions') }}
-
-),
-
-results as (
-
-    select * from {{ ref('int_results_canonicalised') }}
-
-),
-
-papers as (
-
-    select paper_id, first_listed_date from {{ ref('stg_raw__papers') }}
+    select * from {{ ref('int_entity_papers') }}
+    {{ where_touched('entity_type, canonical', touched_entities()) }}
 
 ),
 
@@ -39,52 +35,30 @@ lexicon_entries as (
 
 ),
 
-result_entities as (
+-- the family and size most papers give (ties to the first by name)
+families as (
 
-    select paper_id, result_id, 'model' as entity_type, model as canonical, model_surface as surface
-    from results
-    where model is not null
-
-    union all
-
-    select paper_id, result_id, 'dataset' as entity_type, dataset as canonical, dataset_surface as surface
-    from results
-    where dataset is not null
-
-    union all
-
-    select paper_id, result_id, 'metric' as entity_type, metric as canonical, metric_surface as surface
-    from results
-    where metric is not null
+    select entity_type, canonical, first(family order by papers desc, family) as family
+    from (
+        select entity_type, canonical, family, count(*) as papers
+        from entity_papers
+        where family is not null
+        group by all
+    )
+    group by entity_type, canonical
 
 ),
 
--- every place a paper names an entity, in prose (a mention) or in a claim (a result)
-sightings as (
+sizes as (
 
-    select
-        entity_type,
-        canonical,
-        surface,
-        paper_id,
-        mention_id,
-        cast(null as varchar) as result_id,
-        family,
-        size
-    from mentions
-
-    union all
-
-    select
-        entity_type,
-        canonical,
-        surface,
-        paper_id,
-        cast(null as varchar) as mention_id,
-        result_id,
-        cast(null as varchar) as family,
-        cast(null as varchar) as size
-    from result_entities
+    select entity_type, canonical, first(size order by papers desc, size) as size
+    from (
+        select entity_type, canonical, size, count(*) as papers
+        from entity_papers
+        where size is not null
+        group by all
+    )
+    group by entity_type, canonical
 
 ),
 
@@ -92,7 +66,7 @@ aliases as (
 
     select entity_type, canonical, alias from lexicon
     union
-    select entity_type, canonical, surface as alias from sightings
+    select entity_type, canonical, unnest(surfaces) as alias from entity_papers
 
 ),
 
@@ -110,18 +84,14 @@ alias_lists as (
 seen as (
 
     select
-        sightings.entity_type,
-        sightings.canonical,
-        mode(sightings.family) as family,
-        mode(sightings.size) as size,
-        count(distinct sightings.paper_id) as paper_count,
-        count(distinct sightings.mention_id) as mention_count,
-        count(distinct sightings.result_id) as result_count,
-        min(papers.first_listed_date) as first_seen_date,
-        max(papers.first_listed_date) as last_seen_date
-    from sightings
-    left join papers
-        on sightings.paper_id = papers.paper_id
+        entity_type,
+        canonical,
+        count(*) as paper_count,
+        cast(sum(mention_count) as bigint) as mention_count,
+        cast(sum(result_count) as bigint) as result_count,
+        min(first_listed_date) as first_seen_date,
+        max(first_listed_date) as last_seen_date
+    from entity_papers
     group by all
 
 ),
@@ -131,8 +101,8 @@ entities as (
     select
         alias_lists.entity_type,
         alias_lists.canonical,
-        coalesce(lexicon_entries.family, seen.family) as family,
-        seen.size,
+        coalesce(lexicon_entries.family, families.family) as family,
+        sizes.size,
         lexicon_entries.direction,
         lexicon_entries.canonical is not null as in_lexicon,
         alias_lists.aliases,
@@ -148,6 +118,12 @@ entities as (
     left join seen
         on alias_lists.entity_type = seen.entity_type
         and alias_lists.canonical = seen.canonical
+    left join families
+        on alias_lists.entity_type = families.entity_type
+        and alias_lists.canonical = families.canonical
+    left join sizes
+        on alias_lists.entity_type = sizes.entity_type
+        and alias_lists.canonical = sizes.canonical
 
 )
 

@@ -1,17 +1,26 @@
 -- One row per entity (model, dataset or metric) and ISO week in which a paper first listed that week
 -- names it. Sparse: weeks without a mention have no row.
+-- Incremental: recomputes the entity-weeks the changed papers touch (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('entity_type, entity, week_start', touched_entity_weeks()) }}",
+) }}
 
-with mentions as (
+with entity_papers as (
 
-    select * from {{ ref('fct_mentions') }}
+    select * from {{ ref('int_entity_papers') }}
+    where mention_count > 0
+    {{ where_touched("entity_type, canonical, " ~ week_of('first_listed_date'), touched_entity_weeks(), 'and') }}
 
 )
 
 select
     entity_type,
     canonical as entity,
-    cast(date_trunc('week', first_listed_date) as date) as week_start,
-    count(distinct paper_id) as papers,
-    count(*) as mentions
-from mentions
-group by entity_type, canonical, cast(date_trunc('week', first_listed_date) as date)
+    {{ week_of('first_listed_date') }} as week_start,
+    count(*) as papers,
+    cast(sum(mention_count) as bigint) as mentions
+from entity_papers
+group by all

@@ -1,31 +1,32 @@
 -- One row per model and dataset named in the same paper (in its mentions or in one of its claims):
 -- how many papers name both and how many claims are about the model on the dataset.
+-- Incremental: recomputes the pairs the changed papers touch (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('model, dataset', touched_model_dataset_pairs()) }}",
+) }}
 
-with mentions as (
+with entity_papers as (
 
-    select paper_id, entity_type, canonical, first_listed_date from {{ ref('fct_mentions') }}
-
-),
-
-results as (
-
-    select * from {{ ref('fct_benchmark_results') }}
+    select paper_id, entity_type, canonical, first_listed_date from {{ ref('int_entity_papers') }}
 
 ),
 
 paper_models as (
 
-    select paper_id, canonical as model, first_listed_date from mentions where entity_type = 'model'
-    union
-    select paper_id, model, first_listed_date from results where model is not null
+    select paper_id, canonical as model, first_listed_date from entity_papers
+    where entity_type = 'model'
+    {{ where_touched('canonical', 'select model from (' ~ touched_model_dataset_pairs() ~ ')', 'and') }}
 
 ),
 
 paper_datasets as (
 
-    select paper_id, canonical as dataset from mentions where entity_type = 'dataset'
-    union
-    select paper_id, dataset from results where dataset is not null
+    select paper_id, canonical as dataset from entity_papers
+    where entity_type = 'dataset'
+    {{ where_touched('canonical', 'select dataset from (' ~ touched_model_dataset_pairs() ~ ')', 'and') }}
 
 ),
 
@@ -35,8 +36,9 @@ claims as (
         model,
         dataset,
         count(*) as claim_count
-    from results
+    from {{ ref('fct_benchmark_results') }}
     where model is not null and dataset is not null
+    {{ where_touched('model, dataset', touched_model_dataset_pairs(), 'and') }}
     group by model, dataset
 
 ),
@@ -46,12 +48,13 @@ pairs as (
     select
         paper_models.model,
         paper_datasets.dataset,
-        count(distinct paper_models.paper_id) as paper_count,
+        count(*) as paper_count,
         min(paper_models.first_listed_date) as first_seen_date,
         max(paper_models.first_listed_date) as last_seen_date
     from paper_models
     inner join paper_datasets
         on paper_models.paper_id = paper_datasets.paper_id
+    {{ where_touched('paper_models.model, paper_datasets.dataset', touched_model_dataset_pairs()) }}
     group by paper_models.model, paper_datasets.dataset
 
 )

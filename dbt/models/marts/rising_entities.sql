@@ -1,14 +1,15 @@
 -- One row per entity (model, dataset or metric) named in the recent or baseline window: papers and
 -- mentions in each window, growth of papers, and its rank among entities of its type.
 
-with mentions as (
+with entity_papers as (
 
     select
         entity_type,
         canonical as entity,
-        paper_id,
+        mention_count,
         {{ trend_window('first_listed_date', as_of_day(ref('dim_papers'))) }} as trend_window
-    from {{ ref('fct_mentions') }}
+    from {{ ref('int_entity_papers') }}
+    where mention_count > 0
 
 ),
 
@@ -17,11 +18,11 @@ counted as (
     select
         entity_type,
         entity,
-        count(distinct paper_id) filter (where trend_window = 'recent') as recent_papers,
-        count(distinct paper_id) filter (where trend_window = 'baseline') as baseline_papers,
-        count(*) filter (where trend_window = 'recent') as recent_mentions,
-        count(*) filter (where trend_window = 'baseline') as baseline_mentions
-    from mentions
+        count(*) filter (where trend_window = 'recent') as recent_papers,
+        count(*) filter (where trend_window = 'baseline') as baseline_papers,
+        cast(coalesce(sum(mention_count) filter (where trend_window = 'recent'), 0) as bigint) as recent_mentions,
+        cast(coalesce(sum(mention_count) filter (where trend_window = 'baseline'), 0) as bigint) as baseline_mentions
+    from entity_papers
     where trend_window is not null
     group by entity_type, entity
 
