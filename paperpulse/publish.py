@@ -11,6 +11,8 @@ hard-linked). A paper mart (config.PAPER_MARTS) whose hash changes exactly by th
 changed (raw.changed_papers) gets only those papers' rows replaced, and only their months' Parquet
 files rewritten. Any other mart, and any mart whose hash says something else changed (a hand edit,
 a full rebuild), is copied whole. So the published marts always equal the built ones, hash for hash.
+(A paper mart's built hash is itself worked out from the changed papers when only incremental builds ran
+since the last publish: dbt rebuilt nothing else in it.)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import duckdb
 
 from paperpulse.config import MARTS, PAPER_MARTS, Settings
 from paperpulse.hooks import crash_point, stage
+from paperpulse.warehouse import UNPUBLISHED_FULL_BUILD, connect_build
 
 PUBLISH_INFO = "publish_info"
 PUBLISH_INFO_COMMENTS = {
@@ -60,15 +63,32 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def mart_hashes(con: duckdb.DuckDBPyConnection, schema: str, where: str = "") -> Hashes:
-    """Rows and content hash of every mart in `schema` (of the rows `where` keeps)."""
-    hashes = {}
-    for mart in MARTS:
-        rows, digest = con.execute(
-            f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {schema}.{mart} t {where}"
-        ).fetchone()
-        hashes[mart] = (rows, int(digest))
-    return hashes
+def mart_hashes(con: duckdb.DuckDBPyConnection, schema: str, marts: tuple[str, ...] = MARTS) -> Hashes:
+    """Rows and content hash of each of `marts` in `schema`."""
+    return {mart: mart_hashes_of(con, f"{schema}.{mart}", "") for mart in marts}
+
+
+def built_hashes(con: duckdb.DuckDBPyConnection, published: Published | None) -> Hashes:
+    """Rows and content hash of every built mart; `con` has the build file attached as `build`, the
+    serving file as `serving`. After incremental builds only (no full rebuild since the last publish), a
+    paper mart differs from the published one only in the changed papers, so its hash is the published
+    one with those papers' rows swapped: hashing the whole mart (a million papers' abstracts) is skipped."""
+    (full_build,) = con.execute(
+        "select count(*) from build.raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD]
+    ).fetchone()
+    derived = () if published is None or full_build else [m for m in PAPER_MARTS if m in published.hashes]
+    hashes = mart_hashes(con, "build.marts", tuple(m for m in MARTS if m not in derived))
+    for mart in derived:
+        hashes[mart] = swapped_hashes(con, mart, published.hashes[mart])
+    return {mart: hashes[mart] for mart in MARTS}
+
+
+def swapped_hashes(con: duckdb.DuckDBPyConnection, mart: str, published: tuple[int, int]) -> tuple[int, int]:
+    """The published paper mart's rows and hash with the changed papers' rows replaced by the built ones."""
+    where = f"where paper_id in ({CHANGED})"
+    old = mart_hashes_of(con, f"serving.main.{mart}", where)
+    new = mart_hashes_of(con, f"build.marts.{mart}", where)
+    return published[0] - old[0] + new[0], published[1] - old[1] + new[1]
 
 
 def fingerprint_of(hashes: Hashes) -> str:
@@ -171,12 +191,8 @@ def plan(con: duckdb.DuckDBPyConnection, built: Hashes, published: Published | N
         if built[mart] == published.hashes.get(mart):
             how[mart] = KEEP
         elif mart in PAPER_MARTS and mart in published.hashes:
-            where = f"where paper_id in ({CHANGED})"
-            old = mart_hashes_of(con, f"serving.main.{mart}", where)
-            new = mart_hashes_of(con, f"build.marts.{mart}", where)
-            rows, digest = published.hashes[mart]
-            expected = (rows - old[0] + new[0], digest - old[1] + new[1])
-            how[mart] = DELTA if expected == built[mart] else REPLACE
+            swapped = swapped_hashes(con, mart, published.hashes[mart])
+            how[mart] = DELTA if swapped == built[mart] else REPLACE
         else:
             how[mart] = REPLACE
     return how
@@ -304,10 +320,11 @@ def swap_in(settings: Settings, staged_db: Path, parquet_version: Path) -> None:
 
 def forget_published_changes(settings: Settings) -> None:
     """The changes the published marts now include are no longer pending."""
-    from paperpulse.warehouse import connect_build
-
     with connect_build(settings) as con:
+        con.begin()
         con.execute("delete from raw.changed_papers where built")
+        con.execute("delete from raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD])
+        con.commit()
 
 
 @stage("publish")
@@ -324,7 +341,7 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
         con.execute(f"attach '{settings.build_db}' as build (read_only)")
         if published:
             con.execute(f"attach '{settings.serving_db}' as serving (read_only)")
-        built = mart_hashes(con, "build.marts")
+        built = built_hashes(con, published)
         fingerprint = fingerprint_of(built)
         unchanged = published and published.fingerprint == fingerprint and published.parquet_matches
         how = {} if unchanged else plan(con, built, published)

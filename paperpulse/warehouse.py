@@ -100,6 +100,9 @@ def project_fingerprint() -> str:
 
 
 CHANGED_PAPERS = "changed papers"  # what an incremental build rebuilt and tested
+# build_state name set by a full rebuild until a publish includes it: till then the built paper marts may
+# differ from the published ones in any paper, not only in the changed ones
+UNPUBLISHED_FULL_BUILD = "unpublished full build"
 # the `where` of the data tests on paper-keyed tables in an incremental build (dbt_project.yml: tested_rows)
 TESTED_ROWS = "paper_id in (select paper_id from raw.changed_papers)"
 
@@ -155,6 +158,8 @@ def failure_detail(completed: subprocess.CompletedProcess) -> str:
 def record_build(settings: Settings, fingerprint: str, started: datetime, full_refresh: bool) -> None:
     """After a good build: what it was built from, and which changes its marts now include."""
     state = {"project": fingerprint, "tested": "all" if full_refresh else CHANGED_PAPERS}
+    if full_refresh:
+        state[UNPUBLISHED_FULL_BUILD] = "yes"
     with connect_build(settings) as con:
         con.begin()
         con.executemany(

@@ -42,15 +42,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The rows of `relation` (a model with kept rows) of the changed papers: as built now and as replaced. -#}
-{% macro changed_rows(relation) -%}
-    (
-        select * from {{ relation }} where paper_id in {{ changed_papers() }}
-        union all
-        select * from {{ replaced(relation) }}
-    )
-{%- endmacro %}
-
 {#- pre_hook of an incremental aggregate: delete the rows of the keys `touched` (a query) recomputes. -#}
 {% macro delete_touched(key, touched) -%}
     {%- if is_incremental() -%}
@@ -65,20 +56,21 @@
     {%- if is_incremental() %}{{ keyword }} ({{ key }}) in ({{ touched }}){% endif -%}
 {%- endmacro %}
 
-{#- The keys of each aggregate over int_entity_papers that the changed papers touch. -#}
+{#- The keys of each aggregate over int_entity_papers that the changed papers touch, now or before
+    (int_entity_papers_changed). -#}
 {% macro touched_entities() -%}
-    select distinct entity_type, canonical from {{ changed_rows(ref('int_entity_papers')) }}
+    select distinct entity_type, canonical from {{ ref('int_entity_papers_changed') }}
 {%- endmacro %}
 
 {% macro touched_entity_weeks() -%}
     select distinct entity_type, canonical, {{ week_of('first_listed_date') }}
-    from {{ changed_rows(ref('int_entity_papers')) }}
+    from {{ ref('int_entity_papers_changed') }}
 {%- endmacro %}
 
 {% macro touched_model_dataset_pairs() -%}
     select distinct models.canonical as model, datasets.canonical as dataset
-    from {{ changed_rows(ref('int_entity_papers')) }} as models
-    inner join {{ changed_rows(ref('int_entity_papers')) }} as datasets
+    from {{ ref('int_entity_papers_changed') }} as models
+    inner join {{ ref('int_entity_papers_changed') }} as datasets
         on models.paper_id = datasets.paper_id
     where models.entity_type = 'model' and datasets.entity_type = 'dataset'
 {%- endmacro %}

@@ -8,6 +8,7 @@
     on_schema_change='fail',
     pre_hook="{{ delete_touched('entity_type, canonical', touched_entities()) }}",
 ) }}
+-- depends_on: {{ ref('int_entity_papers_changed') }}
 
 with lexicon as (
 

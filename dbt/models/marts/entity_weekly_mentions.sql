@@ -7,6 +7,7 @@
     on_schema_change='fail',
     pre_hook="{{ delete_touched('entity_type, entity, week_start', touched_entity_weeks()) }}",
 ) }}
+-- depends_on: {{ ref('int_entity_papers_changed') }}
 
 with entity_papers as (
 

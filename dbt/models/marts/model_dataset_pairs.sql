@@ -7,6 +7,7 @@
     on_schema_change='fail',
     pre_hook="{{ delete_touched('model, dataset', touched_model_dataset_pairs()) }}",
 ) }}
+-- depends_on: {{ ref('int_entity_papers_changed') }}
 
 with entity_papers as (
 
