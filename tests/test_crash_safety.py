@@ -162,7 +162,9 @@ def test_a_publish_that_cannot_write_its_files_says_so_and_changes_nothing(day_o
     home = copy_home(day_one, tmp_path / "warehouse")
     run(home, DAY2)  # then make the marts differ from what is published, so publishing has work
     with duckdb.connect(str(home / "build.duckdb")) as con:
-        con.execute("delete from marts.fct_mentions where paper_id in (select min(paper_id) from raw.papers)")
+        (paper_id,) = con.execute("select min(paper_id) from raw.papers").fetchone()
+        con.execute("delete from marts.fct_mentions where paper_id = ?", [paper_id])
+        con.execute("insert or replace into raw.changed_papers values (?, now(), true)", [paper_id])
     before = published(home)
 
     def small_files() -> None:

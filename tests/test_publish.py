@@ -4,6 +4,7 @@ import duckdb
 
 from paperpulse.config import MARTS, Settings
 from paperpulse.publish import publish
+from paperpulse.warehouse import UNPUBLISHED_FULL_BUILD
 from tests.conftest import copy_home, run_cli
 
 
@@ -14,10 +15,11 @@ def test_a_reader_holding_the_serving_file_open_neither_blocks_nor_is_blocked(
     monkeypatch.setenv("PAPERPULSE_HOME", str(home))
     reader = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
     papers_before = reader.execute("select count(*) from dim_papers").fetchall()[0][0]
-    with duckdb.connect(str(home / "build.duckdb")) as con:  # the next run's marts differ
+    with duckdb.connect(str(home / "build.duckdb")) as con:  # a full rebuild's marts differ in any paper
         con.execute(
             "delete from marts.dim_papers where paper_id in (select paper_id from marts.dim_papers limit 5)"
         )
+        con.execute("insert into raw.build_state values (?, 'yes')", [UNPUBLISHED_FULL_BUILD])
 
     report = publish(Settings.from_env(), run_id="second-run")  # completes while the reader is open
 
@@ -33,6 +35,10 @@ def test_a_reader_holding_the_serving_file_open_neither_blocks_nor_is_blocked(
     reader.close()
     leftovers = [p.name for p in home.iterdir() if p.name.startswith(".serving")]
     assert leftovers == []
+    with duckdb.connect(str(home / "build.duckdb"), read_only=True) as con:  # the rebuild is published
+        assert con.execute(
+            "select count(*) from raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD]
+        ).fetchone() == (0,)
 
 
 def test_the_serving_file_keeps_every_mart_and_column_description(published_home):
@@ -69,10 +75,10 @@ def test_the_previous_parquet_version_stays_one_more_run(published_home, tmp_pat
     monkeypatch.setenv("PAPERPULSE_HOME", str(home))
     versions = [(home / "parquet").resolve()]
     for n in range(2):  # two more publications, each with different marts
-        with duckdb.connect(str(home / "build.duckdb")) as con:
-            con.execute(
-                "delete from marts.dim_papers where paper_id in (select min(paper_id) from marts.dim_papers)"
-            )
+        with duckdb.connect(str(home / "build.duckdb")) as con:  # as if a paper left: changed, no rows
+            (paper_id,) = con.execute("select min(paper_id) from marts.dim_papers").fetchone()
+            con.execute("delete from marts.dim_papers where paper_id = ?", [paper_id])
+            con.execute("insert or replace into raw.changed_papers values (?, now(), true)", [paper_id])
         assert publish(Settings.from_env(), run_id=f"run-{n}").published
         versions.append((home / "parquet").resolve())
     assert not versions[0].exists()  # two publications ago: gone
