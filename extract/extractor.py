@@ -125,10 +125,11 @@ class Extractor:
             with self.nlp.memory_zone() if zoned else nullcontext():
                 self._in_zone = self._in_zone or zoned
                 try:
-                    # Tokenized all at once, not one by one between the components: the tokenizer's tables
-                    # stay in the CPU cache (about 7% faster).
-                    for doc in self.nlp.pipe(list(docs(batch)), batch_size=BATCH_SIZE):
-                        yield prediction(doc.user_data[PAPER_ID], doc)
+                    # A batch is tokenized before the components run, not one paper at a time between
+                    # them: the tokenizer's tables stay in the CPU cache (about 7% faster).
+                    for start in range(0, len(batch), BATCH_SIZE):
+                        for doc in self.nlp.pipe(list(docs(batch[start : start + BATCH_SIZE]))):
+                            yield prediction(doc.user_data[PAPER_ID], doc)
                 finally:
                     if zoned:
                         self._in_zone = False
