@@ -106,12 +106,13 @@ def max_rss_mb() -> float:
 CHUNK = 1024  # the extractor's memory-zone size
 
 
-def measure(count: int, corpus: str = "shuffled", rules_only: bool = False) -> dict:
+def measure(count: int, corpus: str = "shuffled", learned: bool = False) -> dict:
     from extract.extractor import load
+    from extract.names import NameScorer
 
     blank = spacy.blank("en")
     loading = time.perf_counter()
-    extractor = load(scorer=None) if rules_only else load()
+    extractor = load(scorer=NameScorer.load()) if learned else load()
     load_seconds = time.perf_counter() - loading
     tokenizer_seconds = extractor_seconds = 0.0
     tokens = mentions = results = 0
@@ -172,18 +173,20 @@ def main(argv: list[str] | None = None) -> int:
         default="shuffled,realistic",
         help=f"which corpora, comma-separated ({', '.join(CORPORA)})",
     )
-    parser.add_argument("--rules-only", action="store_true", help="without the learned name scorer")
+    parser.add_argument(
+        "--learned", action="store_true", help="with the learned name scorer (off by default on abstracts)"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", default="shuffled", help=argparse.SUPPRESS)
     parser.add_argument("--distinct", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(measure(args.child, args.corpus, args.rules_only)))
+        print(json.dumps(measure(args.child, args.corpus, args.learned)))
         return 0
     if args.distinct:
         print(json.dumps(measure_distinct()))
         return 0
-    scorer = " (rules only, no learned name scorer)" if args.rules_only else ""
+    scorer = " with the learned name scorer" if args.learned else ""
     print(f"extraction benchmark, one process on one core (CPU time), extractor {_version()}{scorer}")
     header = f"{'corpus':<10}{'abstracts':>10}{'tokenizer/s':>13}{'extractor/s':>13}{'ratio':>8}"
     print(header + f"{'peak MB':>9}{'load s':>8}{'mentions':>10}{'results':>9}")
@@ -191,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     for corpus, size in runs:
         child = subprocess.run(
             [sys.executable, "-m", "extract.bench", "--child", str(size), "--corpus", corpus]
-            + (["--rules-only"] if args.rules_only else []),
+            + (["--learned"] if args.learned else []),
             capture_output=True,
             text=True,
         )

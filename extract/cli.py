@@ -34,7 +34,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     crossval.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     crossval.add_argument("--folds", type=int, default=5)
     crossval.add_argument(
-        "--rules-only", action="store_true", help="without the learned name scorer (no per-fold training)"
+        "--learned", action="store_true", help="with the learned name scorer, retrained for each fold"
     )
     crossval.set_defaults(func=run_crossval)
 
@@ -79,7 +79,7 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_crossval(args: argparse.Namespace) -> int:
     from extract.crossval import cross_validate, format_report
 
-    print(format_report(cross_validate(args.gold, args.folds, learned=not args.rules_only)))
+    print(format_report(cross_validate(args.gold, args.folds, learned=args.learned)))
     return 0
 
 

@@ -4,7 +4,7 @@ What was taken from the gold is marked in the lexicons (`provenance` = `seed:<id
 extractor is rebuilt without the entries that came only from that fold's papers, its learned name scorer
 (`extract/names.py`) is retrained without that fold's abstracts in its silver data (they are the bundled
 abstracts), and it is scored on them; the folds' counts add up to one micro-averaged figure over all papers.
-`learned=False` scores the rules alone.
+By default it scores the rules alone, as the pipeline runs on abstracts; `learned=True` adds the scorer.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def folds_of(rows: list[dict], folds: int) -> list[list[dict]]:
     return [[row for index, row in enumerate(rows) if index % folds == fold] for fold in range(folds)]
 
 
-def cross_validate(gold_path: Path, folds: int = 5, learned: bool = True) -> tuple[Scores, list[Scores]]:
+def cross_validate(gold_path: Path, folds: int = 5, learned: bool = False) -> tuple[Scores, list[Scores]]:
     from extract.train_names import train
 
     rows = read_jsonl(gold_path)

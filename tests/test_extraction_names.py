@@ -11,12 +11,12 @@ from extract.extractor import build_pipeline, load
 
 @pytest.fixture(scope="module")
 def extractor():
-    return load()
+    return load(scorer=names.NameScorer.load())
 
 
 @pytest.fixture(scope="module")
 def rules_only():
-    return load(scorer=None)
+    return load()  # abstracts (the guidelines' conventions) run without the scorer
 
 
 def extract_one(extractor, abstract: str, title: str = "") -> dict:
@@ -29,7 +29,8 @@ def test_weights_load_from_the_repository():
     scorer = names.NameScorer.load()
     assert len(scorer.weights) > 1000 and scorer.filter_weights
     assert set(scorer.thresholds) == {"model", "dataset", "metric"}
-    assert build_pipeline().get_pipe("paperpulse_names").scorer is not None
+    assert build_pipeline(conventions="tdmsci").get_pipe("paperpulse_names").scorer is not None
+    assert build_pipeline().get_pipe("paperpulse_names").scorer is None
 
 
 def test_finds_an_unlisted_dataset_in_context(extractor, rules_only):
