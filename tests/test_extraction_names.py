@@ -61,7 +61,7 @@ def test_predictions_are_deterministic(extractor):
         }
         for i in range(20)
     ]
-    assert list(extractor.extract(papers)) == list(load().extract(papers))
+    assert list(extractor.extract(papers)) == list(load(scorer=names.NameScorer.load()).extract(papers))
 
 
 def test_fast_scoring_matches_the_features_it_was_trained_on():
