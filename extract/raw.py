@@ -86,6 +86,11 @@ create table if not exists raw.changed_papers (
     changed_at timestamp not null,
     built boolean not null
 );
+-- The papers the last publish changed: the spare serving file (paperpulse/publish.py) is the version
+-- before it, so bringing the spare up to date replaces these papers' rows as well as the pending ones.
+create table if not exists raw.published_changes (
+    paper_id varchar primary key
+);
 -- What the marts were last built from: the dbt project's fingerprint, and the lineage (a new one at each
 -- full rebuild) that says whether the published marts differ from the built ones only in changed papers.
 create table if not exists raw.build_state (

@@ -4,6 +4,11 @@ Dashboards open `serving.duckdb` read-only, or the Parquet copies under `parquet
 replaced by a rename, never written in place, so a reader sees either the previous run's marts
 or this run's, all of them together, and never holds up the pipeline.
 
+The serving file replaced by a publish stays as a spare (`.previous-serving.duckdb`): the next publish
+brings it up to date in place, in one transaction, and swaps it in, instead of copying the published file
+(1.5 GB at a million papers). When a reader in another process still has the spare open (DuckDB's file
+lock says so) or it cannot be brought up to date by changed papers, the publish copies as before.
+
 Publishing costs what changed, not the warehouse: each mart's rows and content hash (an
 order-independent sum of row hashes) are recorded with it. A mart whose hash did not change is
 carried over as it is (the new serving file starts as a copy of the published one; Parquet files are
@@ -83,10 +88,16 @@ def built_hashes(con: duckdb.DuckDBPyConnection, published: Published | None) ->
     return {mart: hashes[mart] for mart in MARTS}
 
 
-def swapped_hashes(con: duckdb.DuckDBPyConnection, mart: str, published: tuple[int, int]) -> tuple[int, int]:
+def swapped_hashes(
+    con: duckdb.DuckDBPyConnection,
+    mart: str,
+    published: tuple[int, int],
+    schema: str = "serving",
+    changed: str = "select paper_id from build.raw.changed_papers",
+) -> tuple[int, int]:
     """The published paper mart's rows and hash with the changed papers' rows replaced by the built ones."""
-    where = f"where paper_id in ({CHANGED})"
-    old = mart_hashes_of(con, f"serving.main.{mart}", where)
+    where = f"where paper_id in ({changed})"
+    old = mart_hashes_of(con, f"{schema}.main.{mart}", where)
     new = mart_hashes_of(con, f"build.marts.{mart}", where)
     return published[0] - old[0] + new[0], published[1] - old[1] + new[1]
 
@@ -141,11 +152,18 @@ def read_published(settings: Settings) -> Published | None:
         return None
     with duckdb.connect(str(settings.serving_db), read_only=True) as con:
         info = con.execute(f"select * from {PUBLISH_INFO}").fetchdf().iloc[0]
-    recorded = json.loads(info["row_hashes"]) if "row_hashes" in info else {}
-    counts = json.loads(info["row_counts"]) if "row_counts" in info else {}
-    hashes = {mart: (counts[mart], int(digest)) for mart, digest in recorded.items() if mart in counts}
     fingerprint = info["fingerprint"]
-    return Published(fingerprint, hashes, parquet_fingerprint(settings.parquet_dir) == fingerprint)
+    parquet_matches = parquet_fingerprint(settings.parquet_dir) == fingerprint
+    return published_from(info.get("row_counts"), info.get("row_hashes"), fingerprint, parquet_matches)
+
+
+def published_from(
+    row_counts: str | None, row_hashes: str | None, fingerprint: str = "", parquet_matches: bool = False
+) -> Published:
+    """What a serving file's publish_info says it holds."""
+    counts, recorded = json.loads(row_counts or "{}"), json.loads(row_hashes or "{}")
+    hashes = {mart: (counts[mart], int(digest)) for mart, digest in recorded.items() if mart in counts}
+    return Published(fingerprint, hashes, parquet_matches)
 
 
 def _swap_symlink(link: Path, target_name: str) -> None:
@@ -178,12 +196,21 @@ def remove_stale_staging(settings: Settings) -> None:
 
 
 CHANGED = "select paper_id from build.raw.changed_papers"
+# the spare is one publication older: the papers that publication changed are changed for it too
+CHANGED_SINCE_SPARE = f"{CHANGED} union select paper_id from build.raw.published_changes"
+SPARE = ".previous-serving.duckdb"
 
 
-def plan(con: duckdb.DuckDBPyConnection, built: Hashes, published: Published | None) -> dict[str, str]:
-    """How to publish each mart; `con` has the build file attached as `build`, the serving file as
-    `serving`. A paper mart is published as a delta only when replacing its changed papers' rows
-    gives exactly the built mart's hash."""
+def plan(
+    con: duckdb.DuckDBPyConnection,
+    built: Hashes,
+    published: Published | None,
+    schema: str = "serving",
+    changed: str = CHANGED,
+) -> dict[str, str]:
+    """How to publish each mart over a serving file; `con` has the build file attached as `build`, the
+    serving file as `schema`. A paper mart is published as a delta only when replacing the `changed`
+    papers' rows gives exactly the built mart's hash."""
     if published is None:
         return dict.fromkeys(MARTS, REPLACE)
     how = {}
@@ -191,11 +218,31 @@ def plan(con: duckdb.DuckDBPyConnection, built: Hashes, published: Published | N
         if built[mart] == published.hashes.get(mart):
             how[mart] = KEEP
         elif mart in PAPER_MARTS and mart in published.hashes:
-            swapped = swapped_hashes(con, mart, published.hashes[mart])
+            swapped = swapped_hashes(con, mart, published.hashes[mart], schema, changed)
             how[mart] = DELTA if swapped == built[mart] else REPLACE
         else:
             how[mart] = REPLACE
     return how
+
+
+def spare_plan(con: duckdb.DuckDBPyConnection, settings: Settings, built: Hashes) -> dict[str, str] | None:
+    """How to bring the spare serving file up to date, if every paper mart needs at most its changed
+    papers' rows replaced (else copying the published file is cheaper)."""
+    spare = settings.home / SPARE
+    if not spare.exists():
+        return None
+    try:
+        con.execute(f"attach '{spare}' as spare (read_only)")
+    except duckdb.Error:
+        return None  # locked by a writer, or not a DuckDB file: copy instead
+    try:
+        info = con.execute(f"select row_counts, row_hashes from spare.main.{PUBLISH_INFO}").fetchone()
+        how = plan(con, built, published_from(info[0], info[1]), "spare", CHANGED_SINCE_SPARE)
+    except duckdb.Error:
+        return None
+    finally:
+        con.execute("detach spare")
+    return how if all(how[mart] != REPLACE for mart in PAPER_MARTS) else None
 
 
 def mart_hashes_of(con: duckdb.DuckDBPyConnection, table: str, where: str) -> tuple[int, int]:
@@ -205,23 +252,46 @@ def mart_hashes_of(con: duckdb.DuckDBPyConnection, table: str, where: str) -> tu
     return rows, int(digest)
 
 
-def stage_serving(settings: Settings, staged_db: Path, how: dict[str, str], info: list) -> None:
-    """The new serving file: a copy of the published one with the marts that changed replaced (whole
-    or their changed papers), or all of them written afresh."""
-    if any(h != REPLACE for h in how.values()):
-        shutil.copyfile(settings.serving_db, staged_db)
-    with duckdb.connect(str(staged_db), config=settings.duckdb_config) as con:
+def open_staged(
+    settings: Settings, staged_db: Path, use_spare: bool
+) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """The spare serving file moved to `staged_db` and opened (and True), or else a copy of the published
+    file (and False)."""
+    if use_spare:
+        os.replace(settings.home / SPARE, staged_db)
+        try:
+            return duckdb.connect(str(staged_db), config=settings.duckdb_config), True
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            staged_db.unlink()  # a reader in another process still has it open: it keeps its copy
+    shutil.copyfile(settings.serving_db, staged_db)
+    return duckdb.connect(str(staged_db), config=settings.duckdb_config), False
+
+
+def stage_serving(
+    settings: Settings, staged_db: Path, how: dict[str, str], spare_how: dict[str, str] | None, info: list
+) -> None:
+    """The new serving file: the spare or a copy of the published one with the marts that changed replaced
+    (whole or their changed papers), or all of them written afresh; in one transaction, so a file left
+    half-way holds one version whole."""
+    if all(method == REPLACE for method in how.values()):
+        con, on_spare = duckdb.connect(str(staged_db), config=settings.duckdb_config), False
+    else:
+        con, on_spare = open_staged(settings, staged_db, spare_how is not None)
+    how, changed = (spare_how, CHANGED_SINCE_SPARE) if on_spare else (how, CHANGED)
+    with con:
         con.execute(f"attach '{settings.build_db}' as build (read_only)")
+        con.begin()
         for mart, method in how.items():
             if method == DELTA:
-                con.execute(f"delete from {mart} where paper_id in ({CHANGED})")
+                con.execute(f"delete from {mart} where paper_id in ({changed})")
                 con.execute(
-                    f"insert into {mart} select * from build.marts.{mart} where paper_id in ({CHANGED})"
+                    f"insert into {mart} select * from build.marts.{mart} where paper_id in ({changed})"
                 )
             elif method == REPLACE:
                 con.execute(f"create or replace table {mart} as select * from build.marts.{mart}")
                 _copy_comments(con, "build.marts", mart)
-        con.execute("detach build")
         con.execute(
             f"create or replace table {PUBLISH_INFO} as select ? as run_id, ? as published_at, "
             "? as fingerprint, ? as row_counts, ? as row_hashes",
@@ -230,6 +300,8 @@ def stage_serving(settings: Settings, staged_db: Path, how: dict[str, str], info
         con.execute(f"comment on table {PUBLISH_INFO} is 'Which run published the marts in this file.'")
         for column, comment in PUBLISH_INFO_COMMENTS.items():
             con.execute(f"comment on column {PUBLISH_INFO}.{column} is {_sql_literal(comment)}")
+        con.commit()
+        con.execute("detach build")
         con.execute("checkpoint")
 
 
@@ -304,7 +376,14 @@ def swap_in(settings: Settings, staged_db: Path, parquet_version: Path) -> None:
     folder. Each is one atomic rename; a crash between them leaves the serving file new and the
     Parquet folder old, each whole, and the next publish completes the pair."""
     previous_parquet = settings.parquet_dir.resolve() if settings.parquet_dir.is_symlink() else None
-    os.replace(staged_db, settings.serving_db)
+    if settings.serving_db.exists():  # the file replaced stays as the next publish's spare
+        spare_link = settings.home / ".serving-spare-link.duckdb"
+        spare_link.unlink(missing_ok=True)
+        os.link(settings.serving_db, spare_link)
+        os.replace(staged_db, settings.serving_db)
+        os.replace(spare_link, settings.home / SPARE)
+    else:
+        os.replace(staged_db, settings.serving_db)
     crash_point("publish-serving-swapped")
     if settings.parquet_dir.exists() and not settings.parquet_dir.is_symlink():
         shutil.rmtree(settings.parquet_dir)  # a folder left by hand; the link replaces it
@@ -318,10 +397,16 @@ def swap_in(settings: Settings, staged_db: Path, parquet_version: Path) -> None:
             shutil.rmtree(version, ignore_errors=True)
 
 
-def forget_published_changes(settings: Settings) -> None:
-    """The changes the published marts now include are no longer pending."""
+def forget_published_changes(settings: Settings, swapped: bool) -> None:
+    """The changes the published marts now include are no longer pending; they are what the spare serving
+    file (the version before, if this publish `swapped` files) lacks."""
     with connect_build(settings) as con:
         con.begin()
+        if swapped:
+            con.execute("delete from raw.published_changes")
+        con.execute(
+            "insert or ignore into raw.published_changes select paper_id from raw.changed_papers where built"
+        )
         con.execute("delete from raw.changed_papers where built")
         con.execute("delete from raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD])
         con.commit()
@@ -346,9 +431,10 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
         unchanged = published and published.fingerprint == fingerprint and published.parquet_matches
         how = {} if unchanged else plan(con, built, published)
         rewrite = changed_months(con, how)
+        spare_how = spare_plan(con, settings, built) if how and published else None
     counts = {mart: rows for mart, (rows, _) in built.items()}
     if unchanged:
-        forget_published_changes(settings)
+        forget_published_changes(settings, swapped=False)
         return PublishReport(False, settings.serving_db, settings.parquet_dir, fingerprint, counts)
     previous = settings.parquet_dir.resolve() if settings.parquet_dir.is_symlink() else None
     linkable = published is not None and published.parquet_matches and parquet_layout_is_current(previous)
@@ -361,7 +447,7 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
     hashes = json.dumps({mart: str(digest) for mart, (_, digest) in built.items()})
     info = [run_id, datetime.now(UTC).replace(tzinfo=None), fingerprint, json.dumps(counts), hashes]
     try:
-        stage_serving(settings, staged_db, how, info)
+        stage_serving(settings, staged_db, how, spare_how, info)
         stage_parquet(staged_db, parquet_version, previous, parquet_how, rewrite)
         _fsync(staged_db)
     except BaseException:
@@ -369,5 +455,5 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
         raise
     crash_point("publish-staged")
     swap_in(settings, staged_db, parquet_version)
-    forget_published_changes(settings)
+    forget_published_changes(settings, swapped=True)
     return PublishReport(True, settings.serving_db, settings.parquet_dir, fingerprint, counts, how)

@@ -1,9 +1,12 @@
 """Publishing swaps whole files: readers are never blocked and never block a run."""
 
+import subprocess
+import sys
+
 import duckdb
 
 from paperpulse.config import MARTS, Settings
-from paperpulse.publish import publish
+from paperpulse.publish import SPARE, mart_hashes, publish
 from paperpulse.warehouse import UNPUBLISHED_FULL_BUILD
 from tests.conftest import copy_home, run_cli
 
@@ -85,3 +88,46 @@ def test_the_previous_parquet_version_stays_one_more_run(published_home, tmp_pat
     assert versions[1].exists() and versions[2].exists()  # the previous one and the current one
     rows = duckdb.sql(f"select run_id from '{home / 'parquet' / 'publish_info.parquet'}'").fetchall()
     assert rows == [("run-1",)]
+
+
+def test_a_publish_brings_the_previous_serving_file_up_to_date_in_place(tmp_path, monkeypatch):
+    """The file a publish replaces is the next one's starting point (no copy of the published file),
+    unless a reader in another process still has it open: then that reader keeps it, untouched."""
+    monkeypatch.setenv("PAPERPULSE_SYNTHETIC_PAPERS_PER_DAY", "40")
+    home = tmp_path / "warehouse"
+    inodes = []
+    for day in ("2024-03-01", "2024-03-02", "2024-03-03"):
+        run_cli(home, "run", "--source", "synthetic", "--date", day)
+        inodes.append((home / "serving.duckdb").stat().st_ino)
+    assert inodes[2] == inodes[0] != inodes[1]  # the third publish brought the first file up to date
+    assert (home / SPARE).stat().st_ino == inodes[1]
+    assert served_equals_built(home)
+
+    reader = subprocess.Popen(
+        [sys.executable, "-c", HOLD_OPEN, str(home / SPARE)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    papers_seen = reader.stdout.readline()
+    run_cli(home, "run", "--source", "synthetic", "--date", "2024-03-04")
+    assert (home / "serving.duckdb").stat().st_ino not in inodes  # a copy: the spare was held open
+    assert reader.communicate("")[0] == papers_seen  # the reader's file was left alone
+    assert served_equals_built(home)
+
+
+# a reader that counts papers, holds its connection until its stdin closes, then counts again
+HOLD_OPEN = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute("select count(*) from dim_papers").fetchone()[0], flush=True)
+sys.stdin.read()
+print(con.execute("select count(*) from dim_papers").fetchone()[0])
+"""
+
+
+def served_equals_built(home) -> bool:
+    with duckdb.connect() as con:
+        con.execute(f"attach '{home / 'build.duckdb'}' as build (read_only)")
+        con.execute(f"attach '{home / 'serving.duckdb'}' as serving (read_only)")
+        return mart_hashes(con, "build.marts") == mart_hashes(con, "serving.main")
