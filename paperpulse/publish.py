@@ -45,6 +45,10 @@ PUBLISH_INFO_COMMENTS = {
     "row_hashes": "JSON object: each mart's content hash (the sum of its row hashes), as text.",
 }
 KEEP, DELTA, REPLACE = "keep", "delta", "replace"  # how a mart is published
+CHANGED = "select paper_id from build.raw.changed_papers"
+# the spare is one publication older: the papers that publication changed are changed for it too
+CHANGED_SINCE_SPARE = f"{CHANGED} union select paper_id from build.raw.published_changes"
+SPARE = ".previous-serving.duckdb"
 
 # (rows, sum of row hashes) per mart
 Hashes = dict[str, tuple[int, int]]
@@ -93,7 +97,7 @@ def swapped_hashes(
     mart: str,
     published: tuple[int, int],
     schema: str = "serving",
-    changed: str = "select paper_id from build.raw.changed_papers",
+    changed: str = CHANGED,
 ) -> tuple[int, int]:
     """The published paper mart's rows and hash with the changed papers' rows replaced by the built ones."""
     where = f"where paper_id in ({changed})"
@@ -193,12 +197,6 @@ def remove_stale_staging(settings: Settings) -> None:
     for path in settings.home.glob(".parquet-*"):
         if path.name > current:
             shutil.rmtree(path, ignore_errors=True)
-
-
-CHANGED = "select paper_id from build.raw.changed_papers"
-# the spare is one publication older: the papers that publication changed are changed for it too
-CHANGED_SINCE_SPARE = f"{CHANGED} union select paper_id from build.raw.published_changes"
-SPARE = ".previous-serving.duckdb"
 
 
 def plan(
