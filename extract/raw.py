@@ -88,8 +88,9 @@ create table if not exists raw.changed_papers (
 );
 -- The papers the last publish changed: the spare serving file (paperpulse/publish.py) is the version
 -- before it, so bringing the spare up to date replaces these papers' rows as well as the pending ones.
+-- No key: a backfill's million papers go in and out at once, which an index would make slow.
 create table if not exists raw.published_changes (
-    paper_id varchar primary key
+    paper_id varchar not null
 );
 -- What the marts were last built from: the dbt project's fingerprint, and the lineage (a new one at each
 -- full rebuild) that says whether the published marts differ from the built ones only in changed papers.

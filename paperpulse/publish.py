@@ -402,9 +402,7 @@ def forget_published_changes(settings: Settings, swapped: bool) -> None:
         con.begin()
         if swapped:
             con.execute("delete from raw.published_changes")
-        con.execute(
-            "insert or ignore into raw.published_changes select paper_id from raw.changed_papers where built"
-        )
+        con.execute("insert into raw.published_changes select paper_id from raw.changed_papers where built")
         con.execute("delete from raw.changed_papers where built")
         con.execute("delete from raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD])
         con.commit()
