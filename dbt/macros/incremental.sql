@@ -28,7 +28,7 @@
     rows go once a build has succeeded (paperpulse/warehouse.py record_build). -#}
 
 {% macro replaced(relation) -%}
-    {{ relation.incorporate(path={'identifier': relation.identifier ~ '_replaced'}) }}
+    {% do return(relation.incorporate(path={'identifier': relation.identifier ~ '_replaced'})) %}
 {%- endmacro %}
 
 {#- pre_hooks of a paper-keyed model whose old rows aggregates need: keep the changed papers' rows, then

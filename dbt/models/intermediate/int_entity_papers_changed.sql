@@ -4,9 +4,7 @@
 {{ config(materialized='table') }}
 
 {%- set entity_papers = ref('int_entity_papers') %}
-{%- set kept = adapter.get_relation(
-    database=entity_papers.database, schema=entity_papers.schema, identifier=entity_papers.identifier ~ '_replaced'
-) %}
+{%- set kept = load_relation(replaced(entity_papers)) %}
 
 select * from {{ entity_papers }}
 where paper_id in {{ changed_papers() }}
