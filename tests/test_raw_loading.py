@@ -73,11 +73,17 @@ def test_reloading_the_same_batch_changes_nothing():
 def test_a_changed_abstract_updates_the_row_and_its_hash():
     con = connect()
     load(con, [record("A")])
-    before = con.execute("select content_hash from raw.papers").fetchall()[0][0]
+    before = con.execute(
+        "select content_hash, first_source, loaded_at, updated_at from raw.papers"
+    ).fetchall()
     stats = load(con, [record("A", abstract=ABSTRACT + " Now with more results.")])
     assert (stats.new, stats.changed) == (0, 1)
-    after = con.execute("select content_hash, abstract from raw.papers").fetchone()
-    assert after[0] != before and after[1].endswith("more results.")
+    after = con.execute(
+        "select content_hash, first_source, loaded_at, updated_at, abstract from raw.papers"
+    ).fetchall()
+    assert len(after) == 1  # the row with the new text replaces the old one
+    assert after[0][0] != before[0][0] and after[0][4].endswith("more results.")
+    assert after[0][1:3] == before[0][1:3] and after[0][3] > before[0][3]  # first seen kept, updated now
 
 
 def test_the_same_paper_twice_in_one_batch_is_one_row():
