@@ -75,7 +75,7 @@ MART_VIOLATIONS = {
     "fct_mentions_outside_abstract": """
         select count(*) from marts.fct_mentions m join raw.papers p using (paper_id)
         where (m.start_char < 0 or m.end_char > length(p.abstract) or m.end_char <= m.start_char)
-            {changed:m.paper_id}""",
+            {changed:m.paper_id} {changed:p.paper_id}""",  # both sides, or every abstract is read
     "fct_benchmark_results_non_numeric": """
         select count(*) from marts.fct_benchmark_results
         where (value is null or not isfinite(value)) {changed:paper_id}""",
