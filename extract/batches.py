@@ -106,10 +106,14 @@ def plan(con: duckdb.DuckDBPyConnection, settings: Settings, version: str | None
     version = version or extractor_module.EXTRACTOR_VERSION
     pending = con.sql(
         """
-        select p.paper_id, p.title, p.abstract, p.content_hash
-        from raw.papers p left join raw.extractions e using (paper_id)
-        where e.paper_id is null or e.content_hash <> p.content_hash or e.extractor_version <> $version
-        order by p.paper_id
+        with pending as (  -- found on the keys first: the texts are read for the pending papers only
+            select p.paper_id
+            from raw.papers p left join raw.extractions e using (paper_id)
+            where e.paper_id is null or e.content_hash <> p.content_hash or e.extractor_version <> $version
+        )
+        select paper_id, title, abstract, content_hash
+        from raw.papers semi join pending using (paper_id)
+        order by paper_id
         """,
         params={"version": version},
     )
