@@ -10,8 +10,9 @@ the shipped pipeline's output, whose learned parts have not seen the sentences i
 Design choices were made on the dev quarter of the learning part (`train_names.dev_split`): trained on the
 other three quarters (3-fold rule features), scored on the dev quarter with rule features from a pipeline
 trained on those three quarters, lexicons without `tdmsci-train`. The shipped model is then trained on
-the whole learning part (4-fold rule features) and scored once on the held-out part through
-`load(conventions="tdmsci")`.
+the whole learning part (4-fold rule features) and scored on the held-out part through the shipped
+pipeline, next to the rules alone. Choices, figures and the two looks at the held-out part:
+extract/README.md ("The TDMSci CRF").
 """
 
 from __future__ import annotations
