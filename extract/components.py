@@ -9,6 +9,7 @@
   and adds those it accepts as `learned` mentions.
 - `paperpulse_resolve`: adds context rules (`contexts.py`), settles overlapping candidates, extends metrics
   by their qualifiers and datasets by their splits, and sets `doc._.mentions`.
+- `paperpulse_crf` (TDMSci's conventions only): a CRF (`crf.py`) re-tags the dataset mentions.
 - `paperpulse_results`: numeric results tied to a metric or dataset, set on `doc._.results`.
 """
 
@@ -360,6 +361,23 @@ class Resolver:
         else:
             doc.user_data[MENTIONS] = contexts.extend_datasets(text, contexts.qualify_metrics(text, mentions))
         return doc
+
+
+@Language.factory("paperpulse_crf", default_config={"model": "default", "held_out_ids": []})
+def make_crf_tagger(nlp: Language, name: str, model: str, held_out_ids: list[str]):
+    """TDMSci's conventions only: the CRF (`crf.py`) re-tags the dataset mentions. `model`:
+    "default" (the file shipped in the repository) or a path. crfsuite is imported here, not before."""
+    from extract import crf
+
+    tagger = crf.CrfTagger(
+        read_lexicons(held_out_ids=held_out_ids), crf.MODEL_FILE if model == "default" else model
+    )
+
+    def tag(doc: Doc) -> Doc:
+        doc.user_data[MENTIONS] = tagger.tag(text_of(doc), doc, doc.user_data[MENTIONS], candidates(doc))
+        return doc
+
+    return tag
 
 
 @Language.factory("paperpulse_results")

@@ -50,7 +50,8 @@ PAPER_ID = "paperpulse_id"
 
 
 def _source_fingerprint() -> str:
-    """The pipeline's code and the learned weights it loads."""
+    """The pipeline's code and the learned weights it loads. Not the TDMSci CRF (`crf.py` and its model):
+    it runs under TDMSci's conventions only, never on the abstracts the version keys."""
     digest = hashlib.sha256()
     for name in (*_PIPELINE_SOURCES, "weights/names.json"):
         digest.update((Path(__file__).parent / name).read_bytes())
@@ -69,7 +70,7 @@ DEFAULT_SCORER = "default"
 
 
 def build_pipeline(
-    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT_SCORER
+    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT_SCORER, crf="default"
 ) -> spacy.language.Language:
     """spacy.blank("en") and the project's components. `held_out_ids` drops lexicon entries taken from those
     seed gold papers (for cross-validation); `conventions="tdmsci"` marks spans as TDMSci does.
@@ -77,7 +78,10 @@ def build_pipeline(
     `scorer` is the learned name scorer: a `names.NameScorer`, None for none, or by default the weights
     shipped in the repository under TDMSci's conventions and none under the guidelines'. The shipped
     weights saw the silver labels of every bundled (seed gold) abstract, so with `held_out_ids` the
-    default is none: cross-validation passes a scorer trained without the held-out papers."""
+    default is none: cross-validation passes a scorer trained without the held-out papers.
+
+    `crf`, under TDMSci's conventions only: the CRF that re-tags dataset mentions (`crf.py`),
+    "default" for the model shipped in the repository, a path, or None for none."""
     held_out_ids = sorted(held_out_ids)
     if scorer == DEFAULT_SCORER and conventions == "guidelines":
         scorer = None
@@ -97,6 +101,8 @@ def build_pipeline(
     name_scorer = nlp.get_pipe("paperpulse_names").scorer
     if conventions == "tdmsci" and name_scorer is not None and name_scorer.filter_weights:
         resolver.span_filter = name_scorer
+    if conventions == "tdmsci" and crf is not None:
+        nlp.add_pipe("paperpulse_crf", config={"model": str(crf), "held_out_ids": held_out_ids})
     nlp.add_pipe("paperpulse_results")
     return nlp
 
@@ -170,6 +176,6 @@ def prediction(paper_id, doc) -> dict:
 
 
 def load(
-    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT_SCORER
+    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT_SCORER, crf="default"
 ) -> Extractor:
-    return Extractor(build_pipeline(held_out_ids, conventions, scorer))
+    return Extractor(build_pipeline(held_out_ids, conventions, scorer, crf))

@@ -5,9 +5,9 @@ project may learn from (80%) and a held-out part (20%) that nothing is tuned on;
 held-out part, next to the released tagger's 54.5 (DATASET) and 76.8 (METRIC) exact-span F1 on the
 corpus's own test split.
 
-The learned parts (`extract/names.py`: the name scorer and, under these conventions only, a span filter)
-are trained on the learning part; their choices were made on a dev quarter of it
-(`extract.train_names.dev_split`), never on the held-out part.
+The learned parts (`extract/names.py`: the name scorer and, under these conventions only, a span filter;
+`extract/crf.py`: a CRF, under these conventions only) are trained on the learning part; their choices
+were made on a dev quarter of it (`extract.train_names.dev_split`), never on the held-out part.
 
 TDMSci marks spans differently from GUIDELINES.md: a dataset keeps the head noun written with it
 ("Europarl corpus", "MD dataset"), and the whole run of capitalised words it stands in ("AFP Gigaword

@@ -66,7 +66,7 @@ def dev_split(learning: list[tdmsci.Sentence]) -> tuple[list[tdmsci.Sentence], l
 def _rule_pipeline(exclude_ids: Iterable[str], upto_definitions: bool, conventions: str = "guidelines"):
     from extract.extractor import build_pipeline
 
-    nlp = build_pipeline(exclude_ids, conventions, scorer=None)
+    nlp = build_pipeline(exclude_ids, conventions, scorer=None, crf=None)
     if upto_definitions:
         nlp.select_pipes(enable=["paperpulse_lexicon", "paperpulse_definitions"])
     return nlp
@@ -233,7 +233,7 @@ def filter_examples(
     from extract import components
     from extract.extractor import build_pipeline
 
-    nlp = build_pipeline(exclude_ids, "tdmsci", scorer=scorer)
+    nlp = build_pipeline(exclude_ids, "tdmsci", scorer=scorer, crf=None)  # what the CRF reads
     for sentence, doc in zip(sentences, _docs(nlp, [(s.text, "") for s in sentences]), strict=True):
         mentions = doc.user_data[components.MENTIONS]
         neighbours = names._Neighbours(mentions)
@@ -280,14 +280,18 @@ def _bundled(papers: list[dict]) -> list[dict]:
     return [{"id": p["paper_id"], "title": p["title"], "abstract": p["abstract"]} for p in papers]
 
 
-def train(exclude_ids: Iterable[str] = (), with_filter: bool = True) -> names.NameScorer:
-    """Weights from TDMSci's learning part and the silver data (less `exclude_ids`), with the fixed
-    thresholds; and, unless `with_filter` is False, the TDMSci span filter trained after them."""
-    learning, _ = tdmsci.split(tdmsci.read_sentences())
-    scorer = names.NameScorer(train_weights(exclude_ids, learning), dict(THRESHOLDS))
-    scorer.context_bound = tuple(context_bound(scorer, exclude_ids, learning))
+def train(
+    exclude_ids: Iterable[str] = (), with_filter: bool = True, sentences: list[tdmsci.Sentence] | None = None
+) -> names.NameScorer:
+    """Weights from TDMSci's learning part (or `sentences` of it) and the silver data (less
+    `exclude_ids`), with the fixed thresholds; and, unless `with_filter` is False, the TDMSci span filter
+    trained after them."""
+    if sentences is None:
+        sentences, _ = tdmsci.split(tdmsci.read_sentences())
+    scorer = names.NameScorer(train_weights(exclude_ids, sentences), dict(THRESHOLDS))
+    scorer.context_bound = tuple(context_bound(scorer, exclude_ids, sentences))
     if with_filter:
-        scorer.filter_weights = {f: tuple(w) for f, w in train_filter(scorer, exclude_ids).items()}
+        scorer.filter_weights = {f: tuple(w) for f, w in train_filter(scorer, exclude_ids, sentences).items()}
         scorer.filter_threshold = FILTER_THRESHOLD
     return scorer
 
