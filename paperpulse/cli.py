@@ -64,12 +64,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def interrupted(error: BaseException) -> bool:
+    """Ctrl-C: Python raises KeyboardInterrupt, but DuckDB's client raises RuntimeError("Query interrupted")
+    when the signal lands inside a query."""
+    return isinstance(error, KeyboardInterrupt) or (
+        isinstance(error, RuntimeError) and "Query interrupted" in str(error)
+    )
+
+
 def cmd_backfill(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
     try:
         summary = pipeline.backfill(Settings.from_env(), args.source, args.since, args.until)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RuntimeError) as error:
+        if not interrupted(error):
+            raise
         print(
             "paperpulse backfill: interrupted; the days loaded so far stay, nothing was published. "
             "Run the same command again to resume (landed days are not fetched again).",
@@ -228,7 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     except EXPECTED_ERRORS as error:
         print(f"paperpulse {args.command}: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RuntimeError) as error:
+        if not interrupted(error):
+            raise
         print(f"paperpulse {args.command}: interrupted", file=sys.stderr)
         return 130
     except OSError as error:  # a full disk, a read-only warehouse folder: nothing was published

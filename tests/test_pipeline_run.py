@@ -1,9 +1,13 @@
 """A full run of the real pipeline (real DuckDB, real dbt, real GX) on the bundled page."""
 
+import os
 import re
+import signal
+import threading
 
 import duckdb
 
+from paperpulse.cli import interrupted
 from paperpulse.config import MARTS
 from tests.conftest import MART_TABLES, RAW_TABLES, REPO, copy_home, run_cli, sha256, table_counts
 
@@ -74,3 +78,18 @@ def test_docs_builds_the_dbt_docs_site_with_the_exposures(published_home, tmp_pa
     page = site.read_text()
     for name in ("trending_topics", "whats_new", "paperpulse_dashboard", "paperpulse_daily_digest"):
         assert name in page, name
+
+
+def test_ctrl_c_inside_a_duckdb_query_counts_as_an_interrupt():
+    con = duckdb.connect()
+    timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        con.execute("select sum(hash(range)) from range(2000000000)").fetchall()
+    except BaseException as error:  # DuckDB's client raises RuntimeError("Query interrupted") here
+        caught = error
+    else:
+        caught = None
+    timer.join()
+    assert caught is not None and interrupted(caught)
+    assert not interrupted(RuntimeError("something else"))
