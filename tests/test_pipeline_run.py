@@ -82,6 +82,9 @@ def test_docs_builds_the_dbt_docs_site_with_the_exposures(published_home, tmp_pa
 
 def test_ctrl_c_inside_a_duckdb_query_counts_as_an_interrupt():
     con = duckdb.connect()
+    # Ctrl-C as in a terminal: earlier tests in this process leave SIGINT ignored (Airflow's DagBag import)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    blocked = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -90,6 +93,9 @@ def test_ctrl_c_inside_a_duckdb_query_counts_as_an_interrupt():
         caught = error
     else:
         caught = None
-    timer.join()
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     assert caught is not None and interrupted(caught)
     assert not interrupted(RuntimeError("something else"))
