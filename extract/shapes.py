@@ -8,17 +8,21 @@ import re
 _SIZE = r"\d+(?:\.\d+)?[BMKT](?!\w|\.\w)"
 _MOE_SIZE = r"\d+x\d+(?:\.\d+)?[BM](?!\w|\.\w)"
 _VERSION = r"[vV]?\d+(?:\.\d+)*(?-i:[a-z])?(?!\w|\.\w)"
-# A version after a space ("Qwen 2.5", "Llama 1"), unless the number counts something ("BERT 3 times").
-_SPACED_VERSION = r"\d(?:\.\d)?(?![\w.%])(?!\s*(?:times|x\b|layers|%|percent|points|and\b|or\b)|-\d)"
+# A version after a space ("Qwen 2.5", "Grok 3."), unless the number counts something ("BERT 3 times") or
+# starts a range ("layers 3 and 4").
+_SPACED_VERSION = (
+    r"\d(?:\.\d)?(?![\w%]|\.\w)(?!\s*(?:times|x\b|layers|%|percent|points|(?:and|or|to)\s+\d)|-\d)"
+)
 _VARIANT = (
     r"(?:base|large|small|tiny|mini|nano|medium|xl|xxl|xxxl|huge|giant|turbo|instruct|chat|it|hf|pro|max|plus"
-    r"|ultra|flash|lite|coder|math|vision|sft|preview|distill|uncased|cased|ti|s|b|l|h|g|opus|sonnet|haiku)"
+    r"|ultra|flash|lite|coder|math|vision|sft|preview|distill|uncased|cased|ti|s|b|l|h|g"
+    r"|reasoning|thinking)"
     r"(?:/\d+)?(?!\w|\.\w)"
 )
 _PART = rf"(?:{_MOE_SIZE}|{_SIZE}|{_VERSION}|{_VARIANT})"
 # Separated parts: "-7B", "_v2", " 410M" (a space only before a size), "/V2" (a second version).
 _SEPARATED_PART = (
-    rf"(?:[-_]{_PART}|\s{_SIZE}|\s(?-i:Pro|Ultra|Flash|Turbo|Instruct|Chat|Mini|Nano)(?![\w])|/{_VERSION}"
+    rf"(?:[-_]{_PART}|\s{_SIZE}|\s(?-i:Pro|Ultra|Flash|Turbo|Instruct|Chat|Mini|Nano|mini|nano)(?![\w-])|/{_VERSION}"
     rf"|\s{_SPACED_VERSION}|\s(?-i:v)\d+(?:\.\d+)*(?!\w|\.\w))"
 )
 

@@ -98,6 +98,14 @@ ENTITY_CASES = [
         {"WER"},
         id="dataset-split-kept",
     ),
+    pytest.param(
+        "Claude Opus 4 and GPT-5 mini trail Phi-4-reasoning on GPQA Diamond, ahead of Grok 3.",
+        "",
+        {"Claude Opus 4", "GPT-5 mini", "Phi-4-reasoning", "Grok 3"},
+        {"GPQA Diamond"},
+        set(),
+        id="spaced-versions-before-and-or-a-full-stop",
+    ),
 ]
 
 
