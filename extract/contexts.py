@@ -92,9 +92,16 @@ def qualify_metrics(text: str, mentions: list[Mention]) -> list[Mention]:
 
 
 def _is_adjective_variant(text: str, mention: Mention) -> bool:
-    """A spaced metric written with hyphens before a noun: "inference-time scaling"."""
+    """A spaced metric written with hyphens before a noun: "inference-time scaling" (not "F1-score to")."""
     hyphened = mention.surface.count("-") > mention.canonical.count("-")
-    return hyphened and re.match(r" [a-z]", text[mention.end : mention.end + 2]) is not None
+    return hyphened and _NOUN_AFTER.match(text, mention.end) is not None
+
+
+# A lower-case word that may be the noun a hyphenated compound qualifies: not a function word.
+_NOUN_AFTER = re.compile(
+    r" (?!(?:to|of|by|on|in|at|for|from|with|over|across|than|as|and|or|is|are|was|were|which|that|while"
+    r"|when|compared|respectively)\b)[a-z]"
+)
 
 
 _DATASET_HEAD_AFTER = re.compile(

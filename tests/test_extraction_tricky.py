@@ -106,6 +106,14 @@ ENTITY_CASES = [
         set(),
         id="spaced-versions-before-and-or-a-full-stop",
     ),
+    pytest.param(
+        "The detector raises its F1-score to 80.1 and its F-score by 2 points.",
+        "",
+        set(),
+        set(),
+        {"F1-score", "F-score"},
+        id="hyphenated-metric-before-a-function-word",
+    ),
 ]
 
 
@@ -181,6 +189,22 @@ RESULT_CASES = [
         },
         id="x-by-n-and-from-to",
     ),
+    pytest.param(
+        "It achieves 50.0% on AIME24, 89.2% on MATH-500 and 77.1% on AMC.",
+        {("50.0", "%", None, "AIME24"), ("89.2", "%", None, "MATH-500"), ("77.1", "%", None, "AMC")},
+        id="each-number-takes-the-dataset-after-it",
+    ),
+    pytest.param(
+        "RL boosts distilled models (+14.6% / +17.2% on AIME 2025), and code models (+6.8% / +5.8% on "
+        "LiveCodeBench).",
+        {
+            ("14.6", "%", None, "AIME 2025"),
+            ("17.2", "%", None, "AIME 2025"),
+            ("6.8", "%", None, "LiveCodeBench"),
+            ("5.8", "%", None, "LiveCodeBench"),
+        },
+        id="signed-numbers-listed-with-slashes",
+    ),
 ]
 
 
@@ -201,6 +225,14 @@ def test_tricky_results(extractor, abstract, expected):
 )
 def test_numbers_that_are_not_results(extractor, abstract):
     assert extract(extractor, abstract)["results"] == []
+
+
+def test_every_number_of_a_listed_gain_is_an_improvement(extractor):
+    prediction = extract(extractor, "It is 0.9% and 2.5% mIoU better than SeaFormer and SegNeXt.")
+    assert {(r["value"], r["kind"], r["metric"]) for r in prediction["results"]} == {
+        ("0.9", "improvement", "mIoU"),
+        ("2.5", "improvement", "mIoU"),
+    }
 
 
 def test_kind_and_condition(extractor):
