@@ -236,13 +236,23 @@ _DIGIT = re.compile(r"\d")
 
 def _is_name_word(word: str) -> bool:
     """A capitalised word or one with digits, as names are written: "NTUML2021", "Long", "Arena"."""
-    return bool(word) and (word[0].isupper() or _DIGIT.search(word) is not None) and word[-1].isalnum()
+    return (
+        bool(word)
+        and (word[0].isupper() or _DIGIT.search(word) is not None)
+        and word[-1].isalnum()
+        and word[0] != "("
+        and not _AMOUNT.fullmatch(word)
+    )
+
+
+# A number with a lower-case unit is an amount, not a name: "10hours", "100k".
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?[a-z]+")
 
 
 # A name-like phrase: capitalised words with inner capitals or digits ("CUHK-PEDES", "MSMT17", "Foo Bar-2").
 _NAME_CHARS = r"(?:[\w+]|[-.](?=\w)|'(?=\d))*"
 _NAME_LIKE = (
-    rf"(?:[A-Z]{_NAME_CHARS}|[a-z]+[A-Z]{_NAME_CHARS}|\d+[A-Za-z]{_NAME_CHARS})"
+    rf"(?:[A-Z]{_NAME_CHARS}|[a-z]+[A-Z]{_NAME_CHARS}|\d+(?![a-z]+(?![\w\-]))[A-Za-z]{_NAME_CHARS})"
     rf"(?:\s[A-Z0-9]{_NAME_CHARS}){{0,2}}"
 )
 _LIST_AFTER = re.compile(rf"(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+|/)(?P<name>{_NAME_LIKE})")

@@ -86,7 +86,17 @@ _DATASET_WORDS = re.compile(
     r"\b(?:dataset|data set|benchmark|corpus|suite|collection|testbed|leaderboard)s?\b", re.I
 )
 _METRIC_HEADS = {"score", "rate", "error", "accuracy", "distance", "precision", "recall", "ratio", "metric"}
-_DATASET_HEADS = {"dataset", "benchmark", "corpus", "bench", "suite", "set", "collection"}
+_DATASET_HEADS = {
+    "dataset",
+    "benchmark",
+    "corpus",
+    "bench",
+    "suite",
+    "set",
+    "collection",
+    "challenge",
+    "treebank",
+}
 # Long forms ending so name a task, field or idea, not a system: "Multi-Task Learning (MTL)".
 _TASK_HEADS = _words(
     """
@@ -110,7 +120,8 @@ _COINED = re.compile(r"[A-Z](?<![\w\-][A-Z])[A-Za-z0-9]*(?:-[A-Z0-9][A-Za-z0-9]*
 # Left over from LaTeX in abstracts ("English\rightarrow German" flattened to "EnglishrightarrowGerman").
 _LATEX_LEFTOVER = re.compile(r"arrow|cdot|times|mathrm|textbf")
 _DATASET_APPOSITION = re.compile(
-    r"\)?,\s+(?:a|an|the)\s+[^.;]{0,60}?\b(?:dataset|benchmark|corpus|suite|testbed)s?\b"
+    r"\)?,\s+(?:a|an|the)\s+[^.;]{0,60}?"
+    r"\b(?:dataset|benchmark|corpus|suite|testbed|test set|evaluation set)s?\b"
 )
 _TITLE_PREFIX = re.compile(r"^\s*([^:]{2,40}?)\s*:\s")
 _FUNCTION_WORDS = {"of", "for", "with", "and", "in", "on", "to", "the", "a", "an", "via", "from", "by", "as"}

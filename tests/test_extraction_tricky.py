@@ -114,6 +114,15 @@ ENTITY_CASES = [
         {"F1-score", "F-score"},
         id="hyphenated-metric-before-a-function-word",
     ),
+    pytest.param(
+        "The Zorb Tumor Segmentation Challenge (ZTS) is a platform. We present Zorb++, a new annotated test "
+        "set, and report a relative word error rate reduction (WERR) of 6.1%.",
+        "",
+        set(),
+        {"Zorb Tumor Segmentation Challenge", "ZTS", "Zorb++"},
+        {"relative word error rate reduction", "WERR"},
+        id="challenges-and-test-sets-are-data",
+    ),
 ]
 
 
@@ -140,6 +149,12 @@ NOTHING_CASES = [
     ),
     pytest.param("The code is at https://github.com/HazyResearch/FooBar for all.", "model", id="urls"),
     pytest.param("This mitigates the multi-face Janus problem in text-to-3D.", "model", id="x-problem"),
+    pytest.param(
+        "Multiple approaches win on tabular benchmarks (88 datasets) when tuned on 10hours / 100hours "
+        "subsets.",
+        "dataset",
+        id="amounts-are-not-datasets",
+    ),
 ]
 
 
