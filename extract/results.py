@@ -87,10 +87,11 @@ _CONDITION = re.compile(
     r"|(?:zero|one|few|\d+)-shot(?:\s+\w+)?|\d+-bit(?:\s+\w+)?|[\d.]+x\s+compression)",
     re.I,
 )
+_TO_OR_FROM = re.compile(r"\b(?:to|from)\b")
 _TIME_UNITS = frozenset(("s", "sec", "seconds", "minutes", "hours"))
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # What may stand between the numbers of one list: "93.3% and 74.3%", "2.46% (90.72% vs. 88.54%) and".
-_LIST_GLUE = re.compile(r"(?:[\s,;/()%+\\x×]|and\b|or\b|to\b|from\b|vs\.?|versus|\d+(?:\.\d+)?)*")
+_LIST_GLUE = re.compile(r"(?:[\s,;/()%+\\x×\-–−]|and\b|or\b|to\b|from\b|vs\.?|versus|\d+(?:\.\d+)?)*")
 # "4% improvement in MRR": the number belongs to the metric after it.
 _GAIN_IN = re.compile(
     r"\s*(?:absolute\s+|relative\s+|average\s+)?(?:improvements?|gains?|increases?|reductions?|decreases?|drops?|"
@@ -98,11 +99,16 @@ _GAIN_IN = re.compile(
 )
 # "89.2% on Math500": the dataset named right after the number is its own, not the one before it.
 _ON_AFTER = re.compile(r"%?\s*(?:on|for)\s+(?:the\s+)?")
+_RESPECTIVELY = re.compile(r"[^.;\d]{0,60}?\brespectively\b")
 _BOUND_BEFORE = re.compile(
-    r"\s*(?:by|of|to|from|at|=|:)\s*(?:about|approximately|up to|over|only|nearly|almost|around)?\s*"
+    r"\)?\s*(?:by|of|to|from|at|=|:)\s*(?:about|approximately|up to|over|only|nearly|almost|around)?\s*"
 )
 _CLAUSE_BREAK = re.compile(r"[;]|,\s+(?:and|while|but|which|whereas|with)\b")
-_TARGET_BEFORE = re.compile(r"(?<!up)\sto\s$")
+# "boosted to 80.2%", "improves from 70.1%": the number is a value before or after, not the gain.
+_TARGET_BEFORE = re.compile(
+    r"(?:(?<!up)\sto|(?<!ranging)(?<!range)(?<!ranges)(?<!varying)(?<!vary)\sfrom)\s$"
+)
+_RANGE_GLUE = re.compile(r"\s?(?:[-–]|to)\s?")
 # How far (in characters) a metric or dataset may be from its number, before and after it.
 _METRIC_REACH = (60, 40)
 _DATASET_REACH = (25, 80)
@@ -202,9 +208,8 @@ def find(
         _group_bracketed(text, numbers)
         # Datasets are listed after the numbers ("on A and B"); metrics before ("mAP/Rank-1 of") or after.
         later_datasets = [d for d in datasets if d.start > numbers[0].start]
-        paired_datasets = _interleaved(numbers, later_datasets) or _paired(
-            numbers, _listed(text, later_datasets)
-        )
+        interleaved = _interleaved(numbers, later_datasets)
+        paired_datasets = interleaved or _paired(numbers, _listed(text, later_datasets))
         run_datasets = {} if paired_datasets else _run_pairs(text, numbers, datasets, before_too=True)
         paired_metrics = _paired(
             numbers, _listed(text, [m for m in metrics if m.end <= numbers[0].start], backwards=True)
@@ -214,7 +219,14 @@ def find(
         previous: tuple[Number, Mention | None, Mention | None] | None = None
         terms_metric = _in_terms_of(text, metrics)
         run_metrics = {} if paired_metrics else _run_pairs(text, numbers, metrics)
-        for number in numbers:
+        list_first = {id(number): run[0] for run in _runs(text, numbers) for number in run}
+        kinds: dict[int, str] = {}
+        for index, number in enumerate(numbers):
+            range_start = numbers[index - 1] if index else None
+            if range_start and _RANGE_GLUE.fullmatch(text, range_start.end, number.start):
+                kinds[id(number)] = kinds[id(range_start)]  # "by 2-5%", "ranging from 2.1% to 5.3%"
+            else:
+                kinds[id(number)] = _kind(text, number, list_first[id(number)], start, end)
             if paired_metrics:
                 metric = paired_metrics[number.group]
             elif id(number) in run_metrics:
@@ -229,6 +241,8 @@ def find(
                 dataset = _nearest(text, datasets, number, _DATASET_REACH, numbers)
             if metric is None and terms_metric:
                 metric = terms_metric
+            if metric is None and interleaved and previous and previous[0].unit == number.unit:
+                metric = previous[1]  # "pass@1 of 68.2% on HumanEval and 61.5% on MBPP": one metric
             if metric is None and dataset is None and number.unit != "x":
                 if previous and previous[0].unit == number.unit:
                     # "... 78.9% on ImageNet, which can be further boosted to 80.2%": the same measure
@@ -245,7 +259,7 @@ def find(
                 {
                     "value": number.value,
                     "unit": number.unit,
-                    "kind": _kind(text, number, start, end),
+                    "kind": kinds[id(number)],
                     "metric": metric.surface if metric else None,
                     "dataset": dataset.surface if dataset else None,
                     "model": model.surface if isinstance(model, Mention) else model,
@@ -300,10 +314,7 @@ def _group_bracketed(text: str, numbers: list[Number]) -> None:
 
 def _paired(numbers: list[Number], mentions: list[Mention]) -> list[Mention] | None:
     """Groups of numbers and mentions listed in the same order and number pair up."""
-    distinct: list[Mention] = []
-    for mention in mentions:
-        if mention.surface not in [m.surface for m in distinct]:
-            distinct.append(mention)
+    distinct = _distinct(mentions)
     groups = numbers[-1].group + 1
     if groups > 1 and len(distinct) == groups:
         return distinct
@@ -366,22 +377,40 @@ def _run_pairs(
     `before_too`, a run with nothing after it pairs with a list before it: "On A and B, X obtains 36.2
     and 37.9 BLEU"."""
     pairs: dict[int, Mention] = {}
+    for run in _runs(text, numbers):
+        if len(run) < 2:
+            continue
+        after = [m for m in mentions if run[-1].end <= m.start <= run[-1].end + _METRIC_REACH[1]]
+        listed = _listed(text, after)
+        if not after and before_too:
+            before = [m for m in mentions if m.end <= run[0].start]
+            listed = _listed(text, before, backwards=True)
+            if len(listed) != len(run) and _RESPECTIVELY.match(text, run[-1].end):
+                # "82.6% on GSM8K and 40.6% on MATH, surpassing ... by 14.2% and 20.8%, respectively"
+                listed = _distinct(before)[-len(run) :]
+        if len(listed) == len(run):
+            pairs.update((id(number), mention) for number, mention in zip(run, listed, strict=True))
+    return pairs
+
+
+def _runs(text: str, numbers: list[Number]) -> list[list[Number]]:
+    """The numbers in runs listed together: "93.3% and 74.3%", "+14.6% / +17.2%"."""
     runs: list[list[Number]] = []
     for number in numbers:
         if runs and _LIST_GLUE.fullmatch(text, runs[-1][-1].end, number.start):
             runs[-1].append(number)
         else:
             runs.append([number])
-    for run in runs:
-        if len(run) < 2:
-            continue
-        after = [m for m in mentions if run[-1].end <= m.start <= run[-1].end + _METRIC_REACH[1]]
-        listed = _listed(text, after)
-        if not after and before_too:
-            listed = _listed(text, [m for m in mentions if m.end <= run[0].start], backwards=True)
-        if len(listed) == len(run):
-            pairs.update((id(number), mention) for number, mention in zip(run, listed, strict=True))
-    return pairs
+    return runs
+
+
+def _distinct(mentions: list[Mention]) -> list[Mention]:
+    """The mentions in order, each surface once."""
+    distinct: list[Mention] = []
+    for mention in mentions:
+        if mention.surface not in [m.surface for m in distinct]:
+            distinct.append(mention)
+    return distinct
 
 
 def _interleaved(numbers: list[Number], mentions: list[Mention]) -> list[Mention] | None:
@@ -448,18 +477,33 @@ def _model_before(models: list[Mention], position: int) -> Mention | None:
     return before[-1] if before else None
 
 
-def _kind(text: str, number: Number, sentence_start: int, sentence_end: int) -> str:
+def _kind(text: str, number: Number, list_first: Number, sentence_start: int, sentence_end: int) -> str:
+    """Improvement or absolute; `list_first` is the first number of the list the number is in."""
     if number.sign == "+":
         return "improvement"
     before = text[max(sentence_start, number.start - 40) : number.start]
     if _TARGET_BEFORE.search(before):
-        return "absolute"  # "boosted to 80.2%" states the new value
+        return "absolute"
     after = text[number.end : min(sentence_end, number.end + 40)]
-    words_before = before.lower().replace("-", " ").replace("(", " ").split()[-3:]
-    if any(word.startswith(_GAIN_STEMS) for word in words_before) or _IMPROVEMENT_AFTER.search(after):
+    if _gain_before(before) or _IMPROVEMENT_AFTER.search(after):
+        return "improvement"
+    # The later numbers of a list share the words before the first: "gains of 2.1 and 3.4".
+    before_first = text[max(sentence_start, list_first.start - 40) : list_first.start]
+    if (
+        list_first is not number
+        and _gain_before(before_first)
+        and not _TARGET_BEFORE.search(before_first)
+        and not _TO_OR_FROM.search(text, list_first.end, number.start)
+    ):
         return "improvement"
     # The first numbers of a list share the words after the last: "0.9% and 2.5% mIoU better".
     glue = _LIST_GLUE.match(text, number.end, sentence_end)
     if any(c.isdigit() for c in glue.group()):
         return "improvement" if _IMPROVEMENT_AFTER.search(text[glue.end() : glue.end() + 40]) else "absolute"
     return "absolute"
+
+
+def _gain_before(before: str) -> bool:
+    """Whether one of the three words before a number says it is a gain ("improves ... by", "gains of")."""
+    words = before.lower().replace("-", " ").replace("(", " ").split()[-3:]
+    return any(word.startswith(_GAIN_STEMS) for word in words)

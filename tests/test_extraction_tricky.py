@@ -220,6 +220,31 @@ RESULT_CASES = [
         },
         id="signed-numbers-listed-with-slashes",
     ),
+    pytest.param(
+        "It gets 82.6% on GSM8K and 40.6% on MATH, surpassing open models by 14.2% and 20.8%, respectively.",
+        {
+            ("82.6", "%", None, "GSM8K"),
+            ("40.6", "%", None, "MATH"),
+            ("14.2", "%", None, "GSM8K"),
+            ("20.8", "%", None, "MATH"),
+        },
+        id="respectively-pairs-gains-with-the-datasets-listed-before",
+    ),
+    pytest.param(
+        "It improves accuracy by 2-5% on ImageNet.",
+        {("2", "%", "accuracy", "ImageNet"), ("5", "%", "accuracy", "ImageNet")},
+        id="range-ends-share-metric",
+    ),
+    pytest.param(
+        "It attains a pass@1 of 68.2% on HumanEval and 61.5% on MBPP.",
+        {("68.2", "%", "pass@1", "HumanEval"), ("61.5", "%", "pass@1", "MBPP")},
+        id="one-metric-for-numbers-each-on-its-dataset",
+    ),
+    pytest.param(
+        "It cuts the mean absolute error (MAE) by 12.3% and root mean squared error (RMSE) by 9.8% on ETTh1.",
+        {("12.3", "%", "MAE", "ETTh1"), ("9.8", "%", "RMSE", "ETTh1")},
+        id="metric-defined-in-brackets-before-by",
+    ),
 ]
 
 
@@ -248,6 +273,25 @@ def test_every_number_of_a_listed_gain_is_an_improvement(extractor):
         ("0.9", "improvement", "mIoU"),
         ("2.5", "improvement", "mIoU"),
     }
+
+
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("It shows gains of 2.1 and 3.4 BLEU on WMT14.", {("2.1", "improvement"), ("3.4", "improvement")}),
+        (
+            "Its gains range from 5.4% to 13.4% over the best baseline on ImageNet.",
+            {("5.4", "improvement"), ("13.4", "improvement")},
+        ),
+        (
+            "Accuracy on ImageNet improves from 70.1% and 65.2% to 80.3% and 75.0%.",
+            {("70.1", "absolute"), ("65.2", "absolute"), ("80.3", "absolute"), ("75.0", "absolute")},
+        ),
+    ],
+    ids=["later-numbers-share-the-words-before-the-first", "range-shares-its-kind", "from-and-to-are-values"],
+)
+def test_kind_of_listed_numbers(extractor, abstract, expected):
+    assert {(r["value"], r["kind"]) for r in extract(extractor, abstract)["results"]} == expected
 
 
 def test_kind_and_condition(extractor):
