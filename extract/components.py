@@ -34,7 +34,18 @@ CUES = "paperpulse_cues"
 # component scans the text for them again: kind -> words (matched on LOWER).
 CUE_WORDS = {
     "we": ("we",),
-    "naming": ("called", "named", "dubbed", "termed", "coined", "namely", "denoted", "denoting"),
+    "naming": (
+        "called",
+        "named",
+        "dubbed",
+        "termed",
+        "coined",
+        "namely",
+        "denoted",
+        "denoting",
+        "refer",
+        "referred",
+    ),
     "method_noun": ("method", "methods", "model", "models", "framework", "algorithm", "approach"),
     "dataset_head": ("benchmark", "benchmarks", "dataset", "datasets", "corpus"),
     "on": ("on",),

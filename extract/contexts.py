@@ -41,13 +41,18 @@ _COMPOUND_BEFORE = re.compile(
     re.I,
 )
 _METRIC_SHAPE = re.compile(r"(?<![\w@])([A-Za-z][A-Za-z\-]*@(?:\d+|[kKnN]))(?![\w@])")
-_SPLIT_TAIL = re.compile(
-    r"[ -](?:test-clean|test-other|dev-clean|dev-other|test-dev|test-std|test-challenge|val2017|test2017|"
-    r"minival|val-other|test-easy|test-hard)\b",
-    re.I,
+_SPLITS = (
+    r"(?:test-clean|test-other|dev-clean|dev-other|test-dev|test-std|test-challenge|val2017|test2017|"
+    r"minival|val-other|test-easy|test-hard)\b"
 )
+_SPLIT_TAIL = re.compile(r"[ -]" + _SPLITS, re.I)
+_SPLIT_AT_END = re.compile(r"[ -]" + _SPLITS + "$", re.I)
+# Further splits listed after the first: "LibriSpeech test-clean/test-other".
+_MORE_SPLITS = re.compile(r"(?:/|,\s|,?\s(?:and|or)\s)(" + _SPLITS + ")", re.I)
 # A variant glued to a known dataset: "LUPerson-T", "ImageNet-LT".
 _VARIANT_SUFFIX = re.compile(r"-[A-Z0-9][A-Za-z0-9]*(?![\w\-])")
+# A variant set off by a space: "HumanEval Pro", "SWE-bench Verified", "BigCodeBench-Lite Pro".
+_SPACED_VARIANT = re.compile(r" (?:Pro|Plus|Lite|Verified|Hard)(?![\w\-])")
 _VERSION_TAIL = re.compile(r" v\d+(?:\.\d+)*(?![\w.])")  # "LVIS v1.0"
 _VARIANT_PREFIX = re.compile(r"(?:\d+-)?(?:Split|Permuted|Rotated|Seq|Sequential|Class-incremental|S)-$")
 _NAME_BEFORE_HEAD = re.compile(
@@ -187,7 +192,7 @@ def metric_shapes(text: str) -> list[Mention]:
 
 
 def extend_datasets(text: str, mentions: list[Mention]) -> list[Mention]:
-    """Grow dataset mentions by a named split after them or a variant prefix before them."""
+    """Grow dataset mentions by a named split or variant after them or a variant prefix before them."""
     grown = []
     for mention in mentions:
         if mention.type == "dataset":
@@ -199,13 +204,21 @@ def extend_datasets(text: str, mentions: list[Mention]) -> list[Mention]:
             )
             if split:
                 end = split.end()
+            variant = _SPACED_VARIANT.match(text, end)
+            if variant:
+                end = variant.end()
+            more = _MORE_SPLITS.match(text, end) if _SPLIT_AT_END.search(text, start, end) else None
+            while more:  # a split keeps the canonical name of its dataset, as one grown from it does
+                base = _SPLIT_AT_END.sub("", mention.canonical)
+                grown.append(Mention("dataset", more.start(1), more.end(), more[1], base, mention.source))
+                more = _MORE_SPLITS.match(text, more.end())
             prefix = _VARIANT_PREFIX.search(text, max(0, start - 20), start)
             if prefix:
                 start = prefix.start()
             if (start, end) != (mention.start, mention.end):
                 mention = Mention("dataset", start, end, text[start:end], mention.canonical, mention.source)
         grown.append(mention)
-    return grown
+    return sorted(grown, key=lambda m: m.start)
 
 
 def dataset_contexts(text: str, heads: list[int], not_names: frozenset[str] = frozenset()) -> list[Mention]:

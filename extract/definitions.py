@@ -51,7 +51,8 @@ _WORD = re.compile(r"\S+")
 _PROPOSAL_CUE = re.compile(
     r"\b(?:we|We|this paper|This paper|this work|This work)\s+(?:first\s+|further\s+|also\s+|then\s+)?"
     r"(?:propose|proposed|present|introduce|develop|design|devise|build|release|contribute|construct|curate|"
-    r"create|call|name|dub|term|coin)\w*\b|\b(?:called|named|dubbed|termed|coined|namely|denoted)\b"
+    r"create|call|name|dub|term|coin)\w*\b|\b(?:called|named|dubbed|termed|coined|namely|denoted|"
+    r"refer(?:red)?\s+to\s+as)\b"
 )
 _NAME = (
     r"[A-Z][A-Za-z0-9]*(?:[-+.][A-Z0-9][A-Za-z0-9+]*)*\+*"
@@ -77,8 +78,8 @@ _PROPOSALS = (
     (
         "naming",
         re.compile(
-            r"(?:called|named|dubbed|termed(?:\s+as)?|coined|namely|denoted(?:\s+as)?|denoting)"
-            + _NAMED_AFTER
+            r"(?:called|named|dubbed|termed(?:\s+as)?|coined|namely|denoted(?:\s+as)?|denoting|"
+            r"refer(?:red)?\s+to\s+as)" + _NAMED_AFTER
         ),
     ),
 )
@@ -97,6 +98,9 @@ _DATASET_HEADS = {
     "challenge",
     "treebank",
 }
+# "Integrity Capturing Polyp Segmentation (IC-PolypSeg) network": a system, though its name ends in a task
+# (with a short form in mixed case: "Named Entity Recognition (NER) models" stays a task).
+_METHOD_NOUN_AFTER = re.compile(r"\s+(?:network|model|framework|method|architecture|algorithm)s?\b")
 # Long forms ending so name a task, field or idea, not a system: "Multi-Task Learning (MTL)".
 _TASK_HEADS = _words(
     """
@@ -270,12 +274,13 @@ def _names_data(text: str, start: int, end: int) -> bool:
 
 
 _DATA_NOUNS = frozenset(("dataset", "datasets", "benchmark", "benchmarks", "corpus", "suite", "testbed"))
+_BENCH_NAME = re.compile(r"bench(?![a-z])", re.I)  # "MT-Bench", "BigCodeBench-Lite"
 _NAMING_WORDS = frozenset(("named", "called", "dubbed", "termed", "namely"))
 
 
 def _type_of_new_name(name: str, long_form: str | None, text: str, start: int, end: int) -> str:
     head = (long_form or name).split()[-1].lower() if (long_form or name).split() else ""
-    if head in _DATASET_HEADS or name.lower().endswith("bench") or _names_data(text, start, end):
+    if head in _DATASET_HEADS or _BENCH_NAME.search(name) or _names_data(text, start, end):
         return "dataset"
     if head in _METRIC_HEADS or name.lower().endswith("score"):
         return "metric"
@@ -386,7 +391,11 @@ def _add_definitions(
             if is_name:
                 names.add(long_form, known.type, known.canonical, False)
             continue
-        if not proposes and (long_form.split()[-1].lower() in _TASK_HEADS or short.endswith("s")):
+        if (
+            not proposes
+            and not (_METHOD_NOUN_AFTER.match(text, match.end()) and short != short.upper())
+            and (long_form.split()[-1].lower() in _TASK_HEADS or short.endswith("s"))
+        ):
             is_name = False
         if not (proposes or is_name):
             names.descriptions.add(short)
@@ -507,7 +516,11 @@ def _add_coined(text: str, found: list[Mention], not_names: set[str]) -> None:
         before = text[max(0, match.start() - 8) : match.start()]
         if name.lower().endswith("score"):
             entity_type = "metric"
-        elif _names_data(text, match.start(), match.end()) or before.endswith(("on ", "on the ")):
+        elif (
+            _names_data(text, match.start(), match.end())
+            or before.endswith(("on ", "on the "))
+            or _BENCH_NAME.search(name)
+        ):
             entity_type = "dataset"
         else:
             entity_type = "model"

@@ -8,8 +8,10 @@ ratios such as 2:4, set-up percentages ("70% sparsity", "8% training samples") a
 What they are tied to, within the sentence: the metric named next to the number ("26.79 perplexity",
 "mAP of 93.3%"), the dataset it is reported on ("... on ImageNet"), preferring those after the number and
 never far from it. Where a sentence lists as many numbers (or parenthesised groups of numbers) as metrics
-or datasets ("93.3% and 74.3% on Market1501 and MSMT17"), they pair in order. The model is the paper's own
-method when it has one, else the model named before the number.
+or datasets ("93.3% and 74.3% on Market1501 and MSMT17"), they pair in order, and numbers before
+"respectively" pair with the datasets named before them. The numbers of a list and the ends of a range share
+their kind (absolute or improvement). The model is the paper's own method when it has one, else the model
+named before the number.
 """
 
 from __future__ import annotations
@@ -247,8 +249,8 @@ def find(
                 if previous and previous[0].unit == number.unit:
                     # "... 78.9% on ImageNet, which can be further boosted to 80.2%": the same measure
                     _, metric, dataset = previous
-                else:
-                    metric = _only(metrics)
+                elif number.unit not in _TIME_UNITS and number.unit != "ms":
+                    metric = _only(metrics)  # a time is not what the sentence's one metric measures
                     dataset = _only(datasets)
             if dataset is None and metric is not None and number.unit != "x":
                 dataset = paper_dataset  # "... 36.5% accuracy": on the one dataset the paper names
@@ -346,6 +348,8 @@ def _nearest(
             distance = mention.start - list_end
             if distance > reach_after or _CLAUSE_BREAK.search(text, list_end, mention.start):
                 continue
+            if _bound_to_next(text, mention, numbers):
+                continue  # "accuracy from 0.688 to 0.744 and ROC AUC from 0.786": ROC AUC is the next one's
             if _GAIN_IN.fullmatch(text, list_end, mention.start) or _ON_AFTER.fullmatch(
                 text, list_end, mention.start
             ):
@@ -359,6 +363,12 @@ def _nearest(
         if best_distance is None or distance < best_distance:
             best, best_distance = mention, distance
     return best
+
+
+def _bound_to_next(text: str, mention: Mention, numbers: list[Number]) -> bool:
+    """Whether a number follows the mention, bound to it ("RMSE by 9.8%", "ROC AUC from 0.786")."""
+    bound = _BOUND_BEFORE.match(text, mention.end)
+    return bound is not None and any(n.start - len(n.sign) == bound.end() for n in numbers)
 
 
 def _list_end(text: str, numbers: list[Number], number: Number, limit: int) -> int:

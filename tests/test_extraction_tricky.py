@@ -158,6 +158,56 @@ NOTHING_CASES = [
 ]
 
 
+# (abstract, type, exactly the surfaces of that type)
+EXACT_CASES = [
+    pytest.param(
+        "We propose a zero-shot TTS model, which we refer to as Intelli-Z.",
+        "model",
+        {"Intelli-Z"},
+        id="referred-to-as",
+    ),
+    pytest.param(
+        "Our Integrity Capturing Polyp Segmentation (IC-PolypSeg) network is fast. We also train Named "
+        "Entity Recognition (NER) models.",
+        "model",
+        {"Integrity Capturing Polyp Segmentation", "IC-PolypSeg"},
+        id="system-named-like-a-task-before-network",
+    ),
+    pytest.param(
+        "We present HumanEval Pro, MBPP Pro, and BigCodeBench-Lite Pro.",
+        "dataset",
+        {"HumanEval Pro", "MBPP Pro", "BigCodeBench-Lite Pro"},
+        id="spaced-dataset-variants",
+    ),
+    pytest.param(
+        "We present HumanEval Pro, MBPP Pro, and BigCodeBench-Lite Pro.",
+        "model",
+        set(),
+        id="bench-names-are-data",
+    ),
+    pytest.param(
+        "On LibriSpeech test-clean/test-other it obtains a WER of 2.0/3.9.",
+        "dataset",
+        {"LibriSpeech test-clean", "test-other"},
+        id="listed-splits",
+    ),
+]
+
+
+@pytest.mark.parametrize(("abstract", "entity_type", "expected"), EXACT_CASES)
+def test_tricky_exact(extractor, abstract, entity_type, expected):
+    assert surfaces(extract(extractor, abstract), entity_type) == expected
+
+
+def test_listed_splits_keep_their_dataset_canonical_name(extractor):
+    prediction = extract(extractor, "On LibriSpeech test-clean/test-other it obtains a WER of 2.0/3.9.")
+    assert {e["canonical"] for e in prediction["entities"] if e["type"] == "dataset"} == {"LibriSpeech"}
+    assert results(prediction) == {
+        ("2.0", "", "WER", "LibriSpeech test-clean"),
+        ("3.9", "", "WER", "test-other"),
+    }
+
+
 @pytest.mark.parametrize(("abstract", "entity_type"), NOTHING_CASES)
 def test_tricky_nothing(extractor, abstract, entity_type):
     assert surfaces(extract(extractor, abstract), entity_type) == set()
@@ -244,6 +294,16 @@ RESULT_CASES = [
         "It cuts the mean absolute error (MAE) by 12.3% and root mean squared error (RMSE) by 9.8% on ETTh1.",
         {("12.3", "%", "MAE", "ETTh1"), ("9.8", "%", "RMSE", "ETTh1")},
         id="metric-defined-in-brackets-before-by",
+    ),
+    pytest.param(
+        "It improves accuracy from 0.688 to 0.744 and ROC AUC from 0.786 to 0.832 on Wild-Time.",
+        {
+            ("0.688", "", "accuracy", "Wild-Time"),
+            ("0.744", "", "accuracy", "Wild-Time"),
+            ("0.786", "", "ROC AUC", "Wild-Time"),
+            ("0.832", "", "ROC AUC", "Wild-Time"),
+        },
+        id="a-metric-bound-to-the-next-number-is-not-this-ones",
     ),
 ]
 
