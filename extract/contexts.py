@@ -40,6 +40,9 @@ _COMPOUND_BEFORE = re.compile(
     r"(?:[A-Za-z]-|\b(?:low|high|mixed|half|full|single|double|numerical|floating|arbitrary|at|during|to)\s)$",
     re.I,
 )
+# Metrics spelled like a verb phrase count only after an amount.
+_VERB_LIKE = frozenset(("speed up", "speeds up"))
+_AMOUNT_BEFORE = re.compile(r"(?:\d|\d\s?[x×]|times)\s*$")
 _METRIC_SHAPE = re.compile(r"(?<![\w@])([A-Za-z][A-Za-z\-]*@(?:\d+|[kKnN]))(?![\w@])")
 _SPLITS = (
     r"(?:test-clean|test-other|dev-clean|dev-other|test-dev|test-std|test-challenge|val2017|test2017|"
@@ -70,6 +73,8 @@ def qualify_metrics(text: str, mentions: list[Mention]) -> list[Mention]:
             before = text[max(0, mention.start - 12) : mention.start]
             if _COMPOUND_BEFORE.search(before) or _is_adjective_variant(text, mention):
                 continue
+            if mention.surface.lower() in _VERB_LIKE and not _AMOUNT_BEFORE.search(before):
+                continue  # "approaches for speed up", not "a 2x speed up"
             start = mention.start
             previous = kept[-1] if kept else None
             if (

@@ -30,6 +30,7 @@ NOT_NAMES = set(STOP_WORDS) | _words(
     huggingface hugging face youtube openai google meta microsoft deepmind nvidia amazon apple english
     chinese german french japanese korean arabic spanish january february march april june july august
     september october november december ai ml api gpu gpus tpu cpu sota we it i covid-19 covid sars-cov-2
+    a100 a100s h100 h100s h200 b200 v100 v100s p100 a6000 a800 h800 rtx mi250 mi300x 4090 3090 jetson
     """
 )
 

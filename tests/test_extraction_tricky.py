@@ -155,6 +155,10 @@ NOTHING_CASES = [
         "dataset",
         id="amounts-are-not-datasets",
     ),
+    pytest.param("Unlike approaches for speed up, we speed up decoding.", "metric", id="speed-up-as-a-verb"),
+    pytest.param(
+        "It trains on A100 and runs on V100 or on H100 GPUs.", "dataset", id="gpus-are-not-datasets"
+    ),
 ]
 
 
@@ -191,6 +195,7 @@ EXACT_CASES = [
         {"LibriSpeech test-clean", "test-other"},
         id="listed-splits",
     ),
+    pytest.param("It yields a 2.1x speed up.", "metric", {"speed up"}, id="speed-up-after-an-amount"),
 ]
 
 
