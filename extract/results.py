@@ -100,7 +100,8 @@ _GAIN_IN = re.compile(
     r"boosts?|better|higher|lower|worse)\s+(?:in|on|of)\s+"
 )
 # "89.2% on Math500": the dataset named right after the number is its own, not the one before it.
-_ON_AFTER = re.compile(r"%?\s*(?:on|for)\s+(?:the\s+)?")
+_ON_AFTER = re.compile(r"%?\s*(?:(?:[\w@\-]+\s+){0,3}?on|for)\s+(?:the\s+)?")  # also "55.2 HOTA on X"
+_METRIC_LIST_GLUE = re.compile(r"\s*(?:,|and|,\s*and)\s+")
 _RESPECTIVELY = re.compile(r"[^.;\d]{0,60}?\brespectively\b")
 _BOUND_BEFORE = re.compile(
     r"\)?\s*(?:by|of|to|from|at|=|:)\s*(?:about|approximately|up to|over|only|nearly|almost|around)?\s*"
@@ -243,7 +244,12 @@ def find(
                 dataset = _nearest(text, datasets, number, _DATASET_REACH, numbers)
             if metric is None and terms_metric:
                 metric = terms_metric
-            if metric is None and interleaved and previous and previous[0].unit == number.unit:
+            if (
+                metric is None
+                and previous
+                and previous[0].unit == number.unit
+                and (interleaved or text[max(0, number.start - 5) : number.start].endswith(("and ", ", ")))
+            ):
                 metric = previous[1]  # "pass@1 of 68.2% on HumanEval and 61.5% on MBPP": one metric
             if metric is None and dataset is None and number.unit != "x":
                 if previous and previous[0].unit == number.unit:
@@ -269,7 +275,26 @@ def find(
                     "condition": condition_match.group(0) if condition_match else None,
                 }
             )
+        _share_dataset_along_metric_list(text, numbers, metrics, found[-len(numbers) :])
     return found
+
+
+def _share_dataset_along_metric_list(
+    text: str, numbers: list[Number], metrics: list[Mention], sentence_results: list[dict]
+) -> None:
+    """ "63.4 HOTA and 78.1 MOTA on MOT17": a number followed by its metric and another number takes the
+    dataset that number is reported on."""
+    for index in range(len(numbers) - 2, -1, -1):
+        if sentence_results[index]["dataset"] is not None or sentence_results[index + 1]["dataset"] is None:
+            continue
+        number, following = numbers[index], numbers[index + 1]
+        metric = next((m for m in metrics if number.end <= m.start and m.end <= following.start), None)
+        if (
+            metric is not None
+            and not text[number.end : metric.start].strip()
+            and _METRIC_LIST_GLUE.fullmatch(text, metric.end, following.start - len(following.sign))
+        ):
+            sentence_results[index]["dataset"] = sentence_results[index + 1]["dataset"]
 
 
 def _is_candidate(text: str, number: Number) -> bool:

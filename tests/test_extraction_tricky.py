@@ -310,6 +310,16 @@ RESULT_CASES = [
         },
         id="a-metric-bound-to-the-next-number-is-not-this-ones",
     ),
+    pytest.param(
+        "Our tracker achieves 63.4 HOTA and 78.1 MOTA on MOT17, and 55.2 HOTA on DanceTrack.",
+        {("63.4", "", "HOTA", "MOT17"), ("78.1", "", "MOTA", "MOT17"), ("55.2", "", "HOTA", "DanceTrack")},
+        id="numbers-with-their-metrics-listed-before-the-dataset",
+    ),
+    pytest.param(
+        "It gets a BLEU score of 34.2 on WMT'14 English-German and 41.8 on English-French.",
+        {("34.2", "", "BLEU score", "WMT'14"), ("41.8", "", "BLEU score", "WMT'14")},
+        id="the-next-number-of-a-list-keeps-the-metric",
+    ),
 ]
 
 
