@@ -283,13 +283,16 @@ def make_lexicon_matcher(nlp: Language, name: str, held_out_ids: list[str]) -> L
     return LexiconMatcher(nlp, read_lexicons(held_out_ids=held_out_ids))
 
 
-@Language.factory("paperpulse_definitions", default_config={"held_out_ids": []})
-def make_definition_linker(nlp: Language, name: str, held_out_ids: list[str]):
+@Language.factory("paperpulse_definitions", default_config={"held_out_ids": [], "conventions": "guidelines"})
+def make_definition_linker(nlp: Language, name: str, held_out_ids: list[str], conventions: str):
     expansions = definitions.expansion_words(read_lexicons(held_out_ids=held_out_ids))
+    abstracts = conventions == "guidelines"
 
     def link_definitions(doc: Doc) -> Doc:
         found = candidates(doc)
-        own = definitions.find(text_of(doc), doc.user_data.get(TITLE, ""), found, cues_of(doc), expansions)
+        own = definitions.find(
+            text_of(doc), doc.user_data.get(TITLE, ""), found, cues_of(doc), expansions, abstracts
+        )
         doc.user_data[OWN_METHODS] = own
         return doc
 
@@ -370,7 +373,8 @@ class Resolver:
                 mentions = self.span_filter.filter(text, mentions)
             doc.user_data[MENTIONS] = mentions
         else:
-            doc.user_data[MENTIONS] = contexts.extend_datasets(text, contexts.qualify_metrics(text, mentions))
+            mentions = contexts.resolve_senses(text, contexts.qualify_metrics(text, mentions))
+            doc.user_data[MENTIONS] = contexts.extend_datasets(text, mentions)
         return doc
 
 

@@ -53,11 +53,16 @@ _SPLIT_AT_END = re.compile(r"[ -]" + _SPLITS + "$", re.I)
 # Further splits listed after the first: "LibriSpeech test-clean/test-other".
 _MORE_SPLITS = re.compile(r"(?:/|,\s|,?\s(?:and|or)\s)(" + _SPLITS + ")", re.I)
 # A variant glued to a known dataset: "LUPerson-T", "ImageNet-LT".
-_VARIANT_SUFFIX = re.compile(r"-[A-Z0-9][A-Za-z0-9]*(?![\w\-])")
+_VARIANT_SUFFIX = re.compile(
+    r"-(?:[A-Z0-9][A-Za-z0-9]*|long|short|medium|hard|easy|lite|mini|full)(?![\w\-])"
+)
 # A variant set off by a space: "HumanEval Pro", "SWE-bench Verified", "BigCodeBench-Lite Pro".
 _SPACED_VARIANT = re.compile(r" (?:Pro|Plus|Lite|Verified|Hard)(?![\w\-])")
 _VERSION_TAIL = re.compile(r" v\d+(?:\.\d+)*(?![\w.])")  # "LVIS v1.0"
-_VARIANT_PREFIX = re.compile(r"(?:\d+-)?(?:Split|Permuted|Rotated|Seq|Sequential|Class-incremental|S)-$")
+_VARIANT_PREFIX = re.compile(
+    r"(?:\d+-)?(?:(?:Split|Permuted|Rotated|Seq|Sequential|Class-incremental|S)-"
+    r"|(?:Split|Permuted|Rotated) )$"
+)
 _NAME_BEFORE_HEAD = re.compile(
     r"((?:[A-Z][\w\-.'+]*|[\w\-]*\d[\w\-.]*)(?:\s(?:[A-Z][\w\-.'+]*|\d[\w.]*)){0,3})$"
 )
@@ -110,7 +115,7 @@ def _is_adjective_variant(text: str, mention: Mention) -> bool:
 # A lower-case word that may be the noun a hyphenated compound qualifies: not a function word.
 _NOUN_AFTER = re.compile(
     r" (?!(?:to|of|by|on|in|at|for|from|with|over|across|than|as|and|or|is|are|was|were|which|that|while"
-    r"|when|compared|respectively)\b)[a-z]"
+    r"|when|compared|respectively|improvements?|gains?|increases?|drops?|boosts?|reductions?|decreases?)\b)[a-z]"
 )
 
 
@@ -194,6 +199,29 @@ def metric_shapes(text: str) -> list[Mention]:
         Mention("metric", m.start(1), m.end(1), m.group(1), m.group(1), "shape")
         for m in _METRIC_SHAPE.finditer(text)
     ]
+
+
+# Acronyms with two senses, and the word that, anywhere in the abstract, picks the other sense than the
+# lexicon's: acronym -> (type, canonical, cue, counter-cue).
+_SENSE_CUES = {"MAE": ("model", "MAE", "masked", "absolute")}
+
+
+def resolve_senses(text: str, mentions: list[Mention]) -> list[Mention]:
+    """ "outperforming the MAE" in an abstract on masked image modeling: the masked autoencoder, not the
+    mean absolute error."""
+    lowered = None
+    resolved = []
+    for mention in mentions:
+        sense = _SENSE_CUES.get(mention.surface)
+        if sense is not None:
+            lowered = lowered or text.lower()
+            entity_type, canonical, cue, counter_cue = sense
+            if cue in lowered and counter_cue not in lowered:
+                mention = Mention(
+                    entity_type, mention.start, mention.end, mention.surface, canonical, "context"
+                )
+        resolved.append(mention)
+    return resolved
 
 
 def extend_datasets(text: str, mentions: list[Mention]) -> list[Mention]:

@@ -30,6 +30,7 @@ NOT_NAMES = set(STOP_WORDS) | _words(
     huggingface hugging face youtube openai google meta microsoft deepmind nvidia amazon apple english
     chinese german french japanese korean arabic spanish january february march april june july august
     september october november december ai ml api gpu gpus tpu cpu sota we it i covid-19 covid sars-cov-2
+    lidar radar
     a100 a100s h100 h100s h200 b200 v100 v100s p100 a6000 a800 h800 rtx mi250 mi300x 4090 3090 jetson
     """
 )
@@ -318,15 +319,18 @@ def find(
     found: list[Mention],
     cues: dict[str, list[int]],
     expansions: dict[str, frozenset[str]] | None = None,
+    abstracts: bool = True,
 ) -> list[str]:
     """Add definition, proposal, title and coined-name mentions to `found`; return the own method names.
 
     `cues` are the starts of the cue words the lexicon matcher found (see components.CUE_WORDS);
-    `expansions` the words of each lexicon name's spelled-out aliases (`DPO`: direct, preference, ...)."""
+    `expansions` the words of each lexicon name's spelled-out aliases (`DPO`: direct, preference, ...).
+    `abstracts` False (TDMSci's conventions) leaves out two rules written for abstracts, which moved the
+    TDMSci CRF's features and its dev figure (.714 to .672) without changing a rule's mention there."""
     names = _Names()
     title_prefix = _TITLE_PREFIX.match(title or "")
     title_name = title_prefix.group(1) if title_prefix and _is_title_name(title_prefix.group(1)) else None
-    _add_definitions(text, title or "", found, names, expansions or {})
+    _add_definitions(text, title or "", found, names, expansions or {}, abstracts)
     _add_proposals(text, names, cues)
     if title_name and title_name.lower() not in GENERIC_ACRONYMS:
         title_rest = title[title_prefix.end() :]
@@ -342,12 +346,17 @@ def find(
     for surface, (entity_type, canonical) in names.types.items():
         for start in _occurrences(text, surface):
             found.append(Mention(entity_type, start, start + len(surface), surface, canonical, "definition"))
-    _add_coined(text, found, names.descriptions)
+    _add_coined(text, found, names.descriptions, abstracts)
     return [m for m in names.own if _occurrences(text, m)] or [m for m in names.own if m == title_name]
 
 
 def _add_definitions(
-    text: str, title: str, found: list[Mention], names: _Names, expansions: dict[str, frozenset[str]]
+    text: str,
+    title: str,
+    found: list[Mention],
+    names: _Names,
+    expansions: dict[str, frozenset[str]],
+    abstracts: bool = True,
 ) -> None:
     for match in _DEFINITION_PARENS.finditer(text):
         inside = match.group(1)
@@ -399,7 +408,18 @@ def _add_definitions(
         ):
             is_name = False
         if not (proposes or is_name):
-            names.descriptions.add(short)
+            if (
+                abstracts
+                and len(short) >= 6
+                and _is_camel(short)
+                and long_form.split()[-1].lower() not in _TASK_HEADS
+            ):
+                # "contrastive alignment instructions (AlignInstruct)": a coined name for a described method
+                names.add(
+                    short, _type_of_new_name(short, None, text, match.start(), match.end()), short, False
+                )
+            else:
+                names.descriptions.add(short)
             continue
         entity_type = _type_of_new_name(short, long_form, text, long_start, match.end())
         names.add(short, entity_type, short, proposes)
@@ -496,8 +516,9 @@ def _title_expansion(short: str, title_rest: str) -> str | None:
     return None
 
 
-def _add_coined(text: str, found: list[Mention], not_names: set[str]) -> None:
-    """CamelCase coinages (`BoostIn`, `DoReMi`, `LintSeq`) name methods or, in a dataset context, data."""
+def _add_coined(text: str, found: list[Mention], not_names: set[str], abstracts: bool = True) -> None:
+    """CamelCase coinages (`BoostIn`, `DoReMi`, `LintSeq`) name methods or, in a dataset context or grown
+    from a known dataset (`ImageNet-R.`, whose "R." the tokenizer keeps whole), data."""
     starts = []
     for point in _CAMEL_POINT.finditer(text):
         start = point.start() - _WORD_BACK.match(text[max(0, point.start() - 40) : point.start()][::-1]).end()
@@ -521,6 +542,12 @@ def _add_coined(text: str, found: list[Mention], not_names: set[str]) -> None:
             _names_data(text, match.start(), match.end())
             or before.endswith(("on ", "on the "))
             or _BENCH_NAME.search(name)
+            or (
+                abstracts
+                and any(
+                    m.type == "dataset" and m.start == match.start() and m.source == "lexicon" for m in found
+                )
+            )
         ):
             entity_type = "dataset"
         else:

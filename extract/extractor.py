@@ -91,7 +91,7 @@ def build_pipeline(
     # word it has not seen, about a quarter of the tokenizer's time on new text.
     nlp.vocab.lex_attr_getters = {LOWER: nlp.vocab.lex_attr_getters[LOWER]}
     nlp.add_pipe("paperpulse_lexicon", config={"held_out_ids": held_out_ids})
-    nlp.add_pipe("paperpulse_definitions", config={"held_out_ids": held_out_ids})
+    nlp.add_pipe("paperpulse_definitions", config={"held_out_ids": held_out_ids, "conventions": conventions})
     if isinstance(scorer, str):
         weights = "" if held_out_ids else scorer
         nlp.add_pipe("paperpulse_names", config={"weights": weights})

@@ -100,11 +100,11 @@ _GAIN_IN = re.compile(
     r"boosts?|better|higher|lower|worse)\s+(?:in|on|of)\s+"
 )
 # "89.2% on Math500": the dataset named right after the number is its own, not the one before it.
-_ON_AFTER = re.compile(r"%?\s*(?:(?:[\w@\-]+\s+){0,3}?on|for)\s+(?:the\s+)?")  # also "55.2 HOTA on X"
+_ON_AFTER = re.compile(r"%?\s*(?:(?:[\w@\-]+\s+){0,3}?on|for|in)\s+(?:the\s+)?")  # also "55.2 HOTA on X"
 _METRIC_LIST_GLUE = re.compile(r"\s*(?:,|and|,\s*and)\s+")
 _RESPECTIVELY = re.compile(r"[^.;\d]{0,60}?\brespectively\b")
 _BOUND_BEFORE = re.compile(
-    r"\)?\s*(?:by|of|to|from|at|=|:)\s*(?:about|approximately|up to|over|only|nearly|almost|around)?\s*"
+    r"\)?\s*(?:by|of|to|from|at|=|:|\()\s*(?:about|approximately|up to|over|only|nearly|almost|around)?\s*"
 )
 _CLAUSE_BREAK = re.compile(r"[;]|,\s+(?:and|while|but|which|whereas|with)\b")
 # "boosted to 80.2%", "improves from 70.1%": the number is a value before or after, not the gain.
@@ -256,7 +256,9 @@ def find(
                     # "... 78.9% on ImageNet, which can be further boosted to 80.2%": the same measure
                     _, metric, dataset = previous
                 elif number.unit not in _TIME_UNITS and number.unit != "ms":
-                    metric = _only(metrics)  # a time is not what the sentence's one metric measures
+                    # A time is not what the sentence's one metric measures, nor is a metric bound to
+                    # another number ("inference speed (77 ms vs. 168 ms)").
+                    metric = _only([m for m in metrics if not _bound_to_next(text, m, numbers)])
                     dataset = _only(datasets)
             if dataset is None and metric is not None and number.unit != "x":
                 dataset = paper_dataset  # "... 36.5% accuracy": on the one dataset the paper names

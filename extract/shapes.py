@@ -22,7 +22,7 @@ _VARIANT = (
 _PART = rf"(?:{_MOE_SIZE}|{_SIZE}|{_VERSION}|{_VARIANT})"
 # Separated parts: "-7B", "_v2", " 410M" (a space only before a size), "/V2" (a second version).
 _SEPARATED_PART = (
-    rf"(?:[-_]{_PART}|\s{_SIZE}|\s(?-i:Pro|Ultra|Flash|Turbo|Instruct|Chat|Mini|Nano|mini|nano)(?![\w-])|/{_VERSION}"
+    rf"(?:[-_]{_PART}|\s{_SIZE}|\s(?-i:Pro|Ultra|Flash|Turbo|Instruct|Chat|Mini|Nano|mini|nano|Sonnet|Opus|Haiku)(?![\w-])|/{_VERSION}"
     rf"|\s{_SPACED_VERSION}|\s(?-i:v)\d+(?:\.\d+)*(?!\w|\.\w))"
 )
 

@@ -159,6 +159,8 @@ NOTHING_CASES = [
     pytest.param(
         "It trains on A100 and runs on V100 or on H100 GPUs.", "dataset", id="gpus-are-not-datasets"
     ),
+    pytest.param("It uses no camera images or LiDAR.", "model", id="sensors-are-not-models"),
+    pytest.param("Our forecaster lowers MAE by 12% on ETTh1.", "model", id="mae-is-an-error-elsewhere"),
 ]
 
 
@@ -196,6 +198,36 @@ EXACT_CASES = [
         id="listed-splits",
     ),
     pytest.param("It yields a 2.1x speed up.", "metric", {"speed up"}, id="speed-up-after-an-amount"),
+    pytest.param(
+        "It reaches 40.1% with Claude 4 Sonnet and 20.4% with OpenAI o3.",
+        "model",
+        {"Claude 4 Sonnet", "OpenAI o3"},
+        id="spaced-model-variants-and-vendor-names",
+    ),
+    pytest.param(
+        "It gains on VideoMME-long, Split ImageNet-R and ImageNet-A.",
+        "dataset",
+        {"VideoMME-long", "Split ImageNet-R", "ImageNet-A"},
+        id="dataset-variants-lower-case-spaced-and-before-a-full-stop",
+    ),
+    pytest.param(
+        "This article introduces contrastive alignment instructions (AlignInstruct) for translation.",
+        "model",
+        {"AlignInstruct"},
+        id="coined-short-form-of-a-described-method",
+    ),
+    pytest.param(
+        "We study masked image modeling and get +2.89 over the MAE with ViT-B.",
+        "model",
+        {"MAE", "ViT-B"},
+        id="mae-is-the-masked-autoencoder-where-masking-is-the-topic",
+    ),
+    pytest.param(
+        "We achieved a 2.5% F1-score improvement on S2Looking.",
+        "metric",
+        {"F1-score"},
+        id="hyphenated-metric-before-improvement",
+    ),
 ]
 
 
@@ -319,6 +351,16 @@ RESULT_CASES = [
         "It gets a BLEU score of 34.2 on WMT'14 English-German and 41.8 on English-French.",
         {("34.2", "", "BLEU score", "WMT'14"), ("41.8", "", "BLEU score", "WMT'14")},
         id="the-next-number-of-a-list-keeps-the-metric",
+    ),
+    pytest.param(
+        "It narrows the gap (68.1 vs. 68.9) with a faster inference speed (77 ms vs. 168 ms).",
+        {
+            ("68.1", "", None, None),
+            ("68.9", "", None, None),
+            ("77", "ms", "inference speed", None),
+            ("168", "ms", "inference speed", None),
+        },
+        id="a-metric-bound-to-its-own-numbers-is-not-the-sentences-only-metric",
     ),
 ]
 
