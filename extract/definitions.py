@@ -356,7 +356,7 @@ def _add_definitions(
     found: list[Mention],
     names: _Names,
     expansions: dict[str, frozenset[str]],
-    abstracts: bool = True,
+    abstracts: bool,
 ) -> None:
     for match in _DEFINITION_PARENS.finditer(text):
         inside = match.group(1)
@@ -516,7 +516,7 @@ def _title_expansion(short: str, title_rest: str) -> str | None:
     return None
 
 
-def _add_coined(text: str, found: list[Mention], not_names: set[str], abstracts: bool = True) -> None:
+def _add_coined(text: str, found: list[Mention], not_names: set[str], abstracts: bool) -> None:
     """CamelCase coinages (`BoostIn`, `DoReMi`, `LintSeq`) name methods or, in a dataset context or grown
     from a known dataset (`ImageNet-R.`, whose "R." the tokenizer keeps whole), data."""
     starts = []
