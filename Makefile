@@ -40,7 +40,7 @@ clean:
 # Extraction throughput (abstracts/s per core, ratio to a bare spaCy tokenizer) and peak memory at two sizes.
 .PHONY: bench-extract
 bench-extract: install
-	$(BIN)/python -m extract.bench --sizes 20000,100000
+	$(BIN)/python -m extract.training.bench --sizes 20000,100000
 
 # A 30-day backfill from simulated Hugging Face days on the local fault server: wall time and row counts.
 .PHONY: bench-backfill

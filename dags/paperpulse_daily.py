@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
-from extract.sources import NAMES as SOURCES
+from paperpulse.ingest.sources import NAMES as SOURCES
 
 BUILD_POOL = "paperpulse_build"
 FETCH_POOL = "paperpulse_fetch"
@@ -31,7 +31,7 @@ PUBLISHED_MARTS = Asset("paperpulse_published_marts")
 
 
 def _settings():
-    from paperpulse.config import Settings
+    from paperpulse.settings import Settings
 
     return Settings.from_env()
 
@@ -49,7 +49,7 @@ def extract_build_publish(ingested):
     def extract_batch(input_file: str) -> dict:
         from pathlib import Path
 
-        from extract import batches
+        from paperpulse import extraction as batches
 
         return vars(batches.run_batch(Path(input_file)))
 
@@ -59,8 +59,8 @@ def extract_build_publish(ingested):
     def load_extractions(batch_files: list[str], _extracted) -> dict:
         from pathlib import Path
 
-        from extract import batches
-        from paperpulse.warehouse import connect_build
+        from paperpulse import extraction as batches
+        from paperpulse.warehouse.build import connect_build
 
         if not batch_files:
             return {"papers": 0, "mentions": 0, "results": 0}
@@ -69,7 +69,7 @@ def extract_build_publish(ingested):
 
     @task(pool=BUILD_POOL)
     def build_marts(_loaded: dict) -> dict:
-        from paperpulse.warehouse import build
+        from paperpulse.warehouse.build import build
 
         report = build(_settings())
         return {"models_built": report.models_built, "tests_passed": report.tests_passed}
@@ -82,7 +82,7 @@ def extract_build_publish(ingested):
 
     @task(pool=BUILD_POOL, outlets=[PUBLISHED_MARTS])
     def publish(_checked: dict) -> dict:
-        from paperpulse import publish as publisher
+        from paperpulse.warehouse import publish as publisher
 
         run_id = get_current_context()["run_id"]
         report = publisher.publish(_settings(), run_id)
@@ -155,14 +155,14 @@ def paperpulse_inbox():
     # An hour without a file ends the run as skipped, and @continuous starts the next one.
     @task.sensor(mode="reschedule", poke_interval=30, timeout=3600, soft_fail=True)
     def wait_for_files() -> bool:
-        from extract.sources import inbox
+        from paperpulse.ingest.sources import inbox
 
         return bool(inbox.ready_files(_settings()))
 
     @task(pool=BUILD_POOL, outlets=[LANDED_PAPERS])
     def ingest_inbox() -> dict:
-        from extract.sources import inbox
         from paperpulse import pipeline
+        from paperpulse.ingest.sources import inbox
 
         settings = _settings()
         return _ingested(pipeline.ingest(settings, inbox.NAME, inbox.default_day(settings)))

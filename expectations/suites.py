@@ -7,7 +7,7 @@ import re
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from extract.records import MAX_ABSTRACT_CHARS, MIN_ABSTRACT_CHARS
+from paperpulse.ingest.records import MAX_ABSTRACT_CHARS, MIN_ABSTRACT_CHARS
 
 MENTION_TYPES = ["model", "dataset", "metric"]
 RESULT_KINDS = ["absolute", "improvement"]

@@ -60,7 +60,7 @@ def run_extract(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from extract.evaluate import format_scores, read_jsonl, score
+    from extract.training.evaluate import format_scores, read_jsonl, score
 
     gold = read_jsonl(args.gold)
     if args.predictions:
@@ -77,13 +77,13 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def run_crossval(args: argparse.Namespace) -> int:
-    from extract.crossval import cross_validate, format_report
+    from extract.training.crossval import cross_validate, format_report
 
     print(format_report(cross_validate(args.gold, args.folds, learned=args.learned)))
     return 0
 
 
 def run_tdmsci(args: argparse.Namespace) -> int:
-    from extract import tdmsci
+    from extract.training import tdmsci
 
     return tdmsci.main([])

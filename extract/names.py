@@ -10,7 +10,7 @@ dataset, metric. A candidate whose best class beats `none` with a probability ov
 threshold becomes a mention of source `learned`, the least trusted of all.
 
 The weights are a small JSON file in the repository (`weights/names.json`, written by
-`python -m extract.train_names`), loaded from disk; nothing is downloaded. Scoring is plain Python: a
+`python -m extract.training.train_names`), loaded from disk; nothing is downloaded. Scoring is plain Python: a
 dictionary look-up per feature and an exponential per candidate, so it costs microseconds an abstract.
 """
 

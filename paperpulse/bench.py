@@ -131,7 +131,7 @@ EXTRACT_BATCH_SIZE = 10_000
 
 
 def bench_settings(home: Path, per_day: int):
-    from paperpulse.config import Settings
+    from paperpulse.settings import Settings
 
     settings = Settings.from_env()
     return replace(
@@ -144,8 +144,8 @@ def days_from(first: date, count: int) -> list[date]:
 
 
 def backfill(settings, days: list[date]) -> Figures:
-    from extract import landing
     from paperpulse import pipeline
+    from paperpulse.ingest import landing
 
     with Meter(progress=True) as meter:
         with meter.stage("land"):
@@ -166,7 +166,7 @@ def daily_run(settings, day: date, title: str) -> Figures:
 def full_rebuild(settings) -> Figures:
     """The marts built from scratch (`dbt build --full-refresh`), as a build without incremental models."""
     from paperpulse.errors import BuildFailed
-    from paperpulse.warehouse import dbt
+    from paperpulse.warehouse.build import dbt
 
     with Meter() as meter, meter.stage("build"):
         completed = dbt(settings, "build", "--full-refresh")

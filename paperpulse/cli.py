@@ -9,10 +9,10 @@ from datetime import date
 import duckdb
 
 from extract import cli as extract_cli
-from extract import sources
 from paperpulse import bench
-from paperpulse.config import Settings
 from paperpulse.errors import BuildFailed, DigestNotSent, GateFailed, SourceFailed, WarehouseBusy
+from paperpulse.ingest import sources
+from paperpulse.settings import Settings
 
 # Stage modules import Great Expectations, dbt helpers and spaCy: seconds of start-up that
 # `paperpulse query` should not pay, so commands import them when they run.
@@ -117,7 +117,7 @@ def cmd_extract_papers(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from paperpulse.warehouse import build
+    from paperpulse.warehouse.build import build
 
     report = build(Settings.from_env())
     print(f"dbt: {report.models_built} models built, {report.tests_passed} tests passed")
@@ -134,7 +134,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
-    from paperpulse import publish as publisher
+    from paperpulse.warehouse import publish as publisher
 
     report = publisher.publish(Settings.from_env(), pipeline.new_run_id())
     state = "published" if report.published else "unchanged, left as it was"
@@ -155,7 +155,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from paperpulse.warehouse import docs
+    from paperpulse.warehouse.build import docs
 
     print(f"dbt docs: open {docs(Settings.from_env())} in a browser (one self-contained file)")
     return 0

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from paperpulse.config import Settings
+from paperpulse.settings import Settings
 
 # Marts this dashboard reads; the dbt exposure `paperpulse_dashboard` lists the same (a test checks).
 MARTS_READ = (

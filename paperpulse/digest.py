@@ -20,8 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from paperpulse.config import Settings
 from paperpulse.errors import DigestNotSent
+from paperpulse.settings import Settings
 
 TOP_PAPERS = 10
 TOPICS_SHOWN = 5

@@ -17,14 +17,15 @@ from tqdm import tqdm
 
 from expectations import suites
 from expectations.gate import GateReport, check
-from extract import batches, landing, raw, sources
-from extract.sources import Payload, Rejected, hf_daily, inbox
 from paperpulse import digest as digests
-from paperpulse import publish as publisher
-from paperpulse.config import Settings
+from paperpulse import extraction as batches
 from paperpulse.errors import SourceFailed
 from paperpulse.hooks import stage
-from paperpulse.warehouse import CHANGED_PAPERS, BuildReport, build, build_state, connect_build
+from paperpulse.ingest import landing, raw, sources
+from paperpulse.ingest.sources import Payload, Rejected, hf_daily, inbox
+from paperpulse.settings import Settings
+from paperpulse.warehouse import publish as publisher
+from paperpulse.warehouse.build import CHANGED_PAPERS, BuildReport, build, build_state, connect_build
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from paperpulse.config import MARTS, Settings
+from paperpulse.settings import MARTS, Settings
 from tests.fault_server import FaultServer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from paperpulse.config import MARTS
-from paperpulse.publish import marts_fingerprint
+from paperpulse.settings import MARTS
+from paperpulse.warehouse.publish import marts_fingerprint
 
 PAUSE = 0.2  # seconds between reads: leave most of the two cores to the runs
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from paperpulse.config import MARTS, REPO_ROOT
+from paperpulse.settings import MARTS, REPO_ROOT
 from tests.fault_server import FaultServer, Reply
 from tests.live_feeds import Paper, hf_days, hf_item, live_env
 

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 from celery import Celery
 
-from extract import sources
 from paperpulse import pipeline
+from paperpulse.ingest import sources
 from tests.services import (
     DAG_ID,
     Airflow,

@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from paperpulse.config import MARTS
-from paperpulse.publish import PUBLISH_INFO, marts_fingerprint, parquet_fingerprint
+from paperpulse.settings import MARTS
+from paperpulse.warehouse.publish import PUBLISH_INFO, marts_fingerprint, parquet_fingerprint
 from tests.conftest import MART_TABLES, PAPERPULSE, RAW_TABLES, REPO, copy_home, sha256, table_digests
 
 pytestmark = pytest.mark.slow

@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from paperpulse import dashboard
-from paperpulse.config import Settings
-from paperpulse.publish import publish
+from paperpulse.settings import Settings
+from paperpulse.warehouse.publish import publish
 from tests.conftest import REPO, copy_home
 from tests.test_digest import exposure_marts, only_marts
 

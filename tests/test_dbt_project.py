@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extract.raw import ensure_schema
-from extract.records import content_hash, title_key
+from paperpulse.ingest.raw import ensure_schema
+from paperpulse.ingest.records import content_hash, title_key
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT = Path(sys.executable).with_name("dbt")

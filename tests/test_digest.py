@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from paperpulse import digest
-from paperpulse.config import Settings
 from paperpulse.errors import DigestNotSent
+from paperpulse.settings import Settings
 from tests.conftest import REPO, copy_home
 
 DAY = "2024-03-11"

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from extract.extractor import load
-from extract.sources import Payload, trending_page
-from paperpulse.config import BUNDLED_PAGE, Settings
+from paperpulse.ingest.sources import Payload, trending_page
+from paperpulse.settings import BUNDLED_PAGE, Settings
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from extract import components, names, train_names
+from extract import components, names
 from extract.extractor import build_pipeline, load
+from extract.training import train_names
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extract.evaluate import score, score_entities, score_results
+from extract.training.evaluate import score, score_entities, score_results
 
 
 def result(value, metric=None, dataset=None, **rest):

@@ -4,10 +4,11 @@ and a plan interrupted part-way resumes without redoing finished batches."""
 import duckdb
 import pytest
 
-from extract import batches, raw
 from extract.extractor import EXTRACTOR_VERSION
+from paperpulse import extraction as batches
 from paperpulse import pipeline
-from paperpulse.warehouse import connect_build
+from paperpulse.ingest import raw
+from paperpulse.warehouse.build import connect_build
 from tests.test_raw_loading import ABSTRACT, record
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extract import tdmsci
+from extract.training import tdmsci
 
 
 @pytest.fixture(scope="module")

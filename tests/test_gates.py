@@ -6,7 +6,7 @@ import pytest
 
 from expectations import suites
 from expectations.gate import check
-from extract import batches
+from paperpulse import extraction as batches
 from paperpulse.errors import GateFailed
 from tests.conftest import copy_home, run_cli, sha256
 

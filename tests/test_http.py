@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from extract import http
-from extract.http import FetchError
+from paperpulse.ingest import http
+from paperpulse.ingest.http import FetchError
 from tests.fault_server import Reply, settings_for
 
 OK = Reply(200, b'{"ok": true}')

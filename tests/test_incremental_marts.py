@@ -14,8 +14,8 @@ from dataclasses import replace
 import duckdb
 import pytest
 
-from paperpulse.config import MARTS, PAPER_MARTS, Settings
-from paperpulse.warehouse import dbt
+from paperpulse.settings import MARTS, PAPER_MARTS, Settings
+from paperpulse.warehouse.build import dbt
 from tests.conftest import copy_home, run_cli, table_digests
 
 pytestmark = pytest.mark.slow

@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pytest
 
-from extract import landing
-from extract.sources import inbox
 from paperpulse import pipeline
 from paperpulse.errors import SourceFailed
+from paperpulse.ingest import landing
+from paperpulse.ingest.sources import inbox
 from tests.fault_server import Reply, settings_for
 from tests.live_feeds import Paper, arxiv_days, arxiv_feed, hf_days, hf_item, json_reply
 

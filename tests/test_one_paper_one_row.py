@@ -9,8 +9,8 @@ import json
 import duckdb
 import pytest
 
-from extract import raw
-from extract.records import content_hash, paper_id_for
+from paperpulse.ingest import raw
+from paperpulse.ingest.records import content_hash, paper_id_for
 
 TITLE = "Dynamic Sparse No Training: Training-Free Fine-tuning for Sparse LLMs"
 ARXIV_ID = "2310.08915"

@@ -8,7 +8,7 @@ import threading
 import duckdb
 
 from paperpulse.cli import interrupted
-from paperpulse.config import MARTS
+from paperpulse.settings import MARTS
 from tests.conftest import MART_TABLES, RAW_TABLES, REPO, copy_home, run_cli, sha256, table_counts
 
 

@@ -5,9 +5,9 @@ import sys
 
 import duckdb
 
-from paperpulse.config import MARTS, Settings
-from paperpulse.publish import SPARE, mart_hashes, publish
-from paperpulse.warehouse import UNPUBLISHED_FULL_BUILD
+from paperpulse.settings import MARTS, Settings
+from paperpulse.warehouse.build import UNPUBLISHED_FULL_BUILD
+from paperpulse.warehouse.publish import SPARE, mart_hashes, publish
 from tests.conftest import copy_home, run_cli
 
 

@@ -1,8 +1,8 @@
 import duckdb
 
-from extract import raw
-from extract.records import paper_id_for
-from extract.sources import Rejected
+from paperpulse.ingest import raw
+from paperpulse.ingest.records import paper_id_for
+from paperpulse.ingest.sources import Rejected
 
 ABSTRACT = "We propose a method that improves accuracy on ImageNet by a wide margin. " * 3
 

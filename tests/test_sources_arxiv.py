@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from extract.http import FetchError
-from extract.sources import Payload, Rejected, arxiv
+from paperpulse.ingest.http import FetchError
+from paperpulse.ingest.sources import Payload, Rejected, arxiv
 from tests.fault_server import Reply, settings_for
 
 FIXTURES = Path(__file__).parent / "fixtures"

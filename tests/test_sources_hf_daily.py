@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from extract import landing
-from extract.http import FetchError
-from extract.sources import Payload, Rejected, hf_daily
+from paperpulse.ingest import landing
+from paperpulse.ingest.http import FetchError
+from paperpulse.ingest.sources import Payload, Rejected, hf_daily
 from tests.fault_server import Reply, settings_for
 
 FIXTURE = (Path(__file__).parent / "fixtures" / "hf_daily_papers_2items.raw.json").read_bytes()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from extract.sources import Payload, Rejected, get, inbox
+from paperpulse.ingest.sources import Payload, Rejected, get, inbox
 from tests.fault_server import settings_for
 
 DAY = date(2025, 3, 11)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from paperpulse.config import Settings
+from paperpulse.settings import Settings
 
 
 def test_defaults_point_at_the_real_feeds(monkeypatch, tmp_path):

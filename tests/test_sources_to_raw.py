@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from extract import landing, raw
-from extract.sources import get
+from paperpulse.ingest import landing, raw
+from paperpulse.ingest.sources import get
 from tests.fault_server import FaultServer, Reply, settings_for
 
 FIXTURES = Path(__file__).parent / "fixtures"

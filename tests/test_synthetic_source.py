@@ -6,11 +6,11 @@ import json
 from dataclasses import replace
 from datetime import date
 
-from extract import raw
-from extract.records import MIN_ABSTRACT_CHARS
-from extract.sources import Rejected, get, synthetic
-from extract.sources.arxiv import split_id
-from paperpulse.config import Settings
+from paperpulse.ingest import raw
+from paperpulse.ingest.records import MIN_ABSTRACT_CHARS
+from paperpulse.ingest.sources import Rejected, get, synthetic
+from paperpulse.ingest.sources.arxiv import split_id
+from paperpulse.settings import Settings
 
 
 def settings(tmp_path, **changes) -> Settings:

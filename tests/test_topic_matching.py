@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 
-from extract import raw
-from extract.sources import synthetic
-from paperpulse.config import Settings
+from paperpulse.ingest import raw
+from paperpulse.ingest.sources import synthetic
+from paperpulse.settings import Settings
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT = Path(sys.executable).with_name("dbt")

@@ -1,7 +1,7 @@
 from datetime import date
 
-from extract.sources import Rejected, trending_page
-from paperpulse.config import Settings
+from paperpulse.ingest.sources import Rejected, trending_page
+from paperpulse.settings import Settings
 
 CHROME = {
     "new",

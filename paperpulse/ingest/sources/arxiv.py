@@ -18,11 +18,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from extract import http
-from extract.records import paper_id_for
-from extract.sources import Payload, Rejected
-from paperpulse.config import Settings
 from paperpulse.errors import SourceFailed
+from paperpulse.ingest import http
+from paperpulse.ingest.records import paper_id_for
+from paperpulse.ingest.sources import Payload, Rejected
+from paperpulse.settings import Settings
 
 NAME = "arxiv"
 # Submissions are visible in the API only once announced: a weekday's by the next evening

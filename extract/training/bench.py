@@ -1,4 +1,4 @@
-"""Extraction throughput and memory: `python -m extract.bench` (or `make bench-extract`).
+"""Extraction throughput and memory: `python -m extract.training.bench` (or `make bench-extract`).
 
 Builds corpora of synthetic abstracts from the bundled trending-papers page, generated as they are
 consumed, and times, in one process on one core, a bare spacy.blank("en") tokenizer and the extractor over
@@ -35,9 +35,9 @@ from itertools import islice
 
 import spacy
 
-from extract.sources import Payload, trending_page
 from extract.text import sentence_spans
-from paperpulse.config import BUNDLED_PAGE, Settings
+from paperpulse.ingest.sources import Payload, trending_page
+from paperpulse.settings import BUNDLED_PAGE, Settings
 
 
 def bundled_papers() -> list[dict]:
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = [(corpus, int(size)) for corpus in args.corpora.split(",") for size in args.sizes.split(",")]
     for corpus, size in runs:
         child = subprocess.run(
-            [sys.executable, "-m", "extract.bench", "--child", str(size), "--corpus", corpus]
+            [sys.executable, "-m", "extract.training.bench", "--child", str(size), "--corpus", corpus]
             + (["--learned"] if args.learned else []),
             capture_output=True,
             text=True,
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("ratio = extractor throughput / bare spacy.blank('en') tokenizer throughput over the same texts")
     child = subprocess.run(
-        [sys.executable, "-m", "extract.bench", "--distinct"], capture_output=True, text=True
+        [sys.executable, "-m", "extract.training.bench", "--distinct"], capture_output=True, text=True
     )
     if child.returncode == 0:
         f = json.loads(child.stdout)

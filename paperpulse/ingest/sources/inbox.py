@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from extract.records import invalid_reason, paper_id_for
-from extract.sources import Payload, Rejected
-from extract.sources.arxiv import split_id, unwrap
-from paperpulse.config import Settings
+from paperpulse.ingest.records import invalid_reason, paper_id_for
+from paperpulse.ingest.sources import Payload, Rejected
+from paperpulse.ingest.sources.arxiv import split_id, unwrap
+from paperpulse.settings import Settings
 
 NAME = "inbox"
 NOT_READY_SUFFIXES = (".tmp", ".part")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extract.evaluate import Scores, format_scores, read_jsonl, score
 from extract.extractor import load
+from extract.training.evaluate import Scores, format_scores, read_jsonl, score
 
 
 def folds_of(rows: list[dict], folds: int) -> list[list[dict]]:
@@ -21,7 +21,7 @@ def folds_of(rows: list[dict], folds: int) -> list[list[dict]]:
 
 
 def cross_validate(gold_path: Path, folds: int = 5, learned: bool = False) -> tuple[Scores, list[Scores]]:
-    from extract.train_names import train
+    from extract.training.train_names import train
 
     rows = read_jsonl(gold_path)
     total, per_fold = Scores(), []

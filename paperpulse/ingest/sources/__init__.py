@@ -34,7 +34,7 @@ class Rejected:
 
 
 def get(name: str) -> ModuleType:
-    from extract.sources import arxiv, hf_daily, inbox, synthetic, trending_page
+    from paperpulse.ingest.sources import arxiv, hf_daily, inbox, synthetic, trending_page
 
     sources = {module.NAME: module for module in (trending_page, hf_daily, arxiv, inbox, synthetic)}
     try:

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import duckdb
 
-from paperpulse.config import MARTS, PAPER_MARTS, Settings
+from paperpulse.settings import MARTS, PAPER_MARTS, Settings
 from paperpulse.hooks import crash_point, stage
-from paperpulse.warehouse import UNPUBLISHED_FULL_BUILD, connect_build
+from paperpulse.warehouse.build import UNPUBLISHED_FULL_BUILD, connect_build
 
 PUBLISH_INFO = "publish_info"
 PUBLISH_INFO_COMMENTS = {

@@ -7,7 +7,7 @@ corpus's own test split.
 
 The learned parts (`extract/names.py`: the name scorer and, under these conventions only, a span filter;
 `extract/crf.py`: a CRF, under these conventions only) are trained on the learning part; their choices
-were made on a dev quarter of it (`extract.train_names.dev_split`), with one exception: the CRF's METRIC
+were made on a dev quarter of it (`extract.training.train_names.dev_split`), with one exception: the CRF's METRIC
 spans were dropped after its first look at the held-out part, where they scored worse (extract/README.md).
 
 TDMSci marks spans differently from GUIDELINES.md: a dataset keeps the head noun written with it
@@ -15,7 +15,7 @@ TDMSci marks spans differently from GUIDELINES.md: a dataset keeps the head noun
 English corpus"), and a metric is its bare head ("accuracy" in "prediction accuracy", whose
 "prediction" is a TASK). The extractor is run with those conventions (`conventions="tdmsci"`).
 
-`python -m extract.tdmsci` prints the held-out scores; `python -m extract.tdmsci --mine` lists the dataset
+`python -m extract.training.tdmsci` prints the held-out scores; `python -m extract.training.tdmsci --mine` lists the dataset
 and metric names of the learning part that the lexicons do not know yet (what `provenance=tdmsci-train`
 entries were taken from).
 """
@@ -29,9 +29,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from extract.evaluate import Counts
+from extract.training.evaluate import Counts
 
-TDMSCI_FILE = Path(__file__).resolve().parent.parent / "data" / "tdmsci" / "train_1500_v2.conll"
+TDMSCI_FILE = Path(__file__).resolve().parents[2] / "data" / "tdmsci" / "train_1500_v2.conll"
 HELD_OUT_FRACTION = 0.2
 SPLIT_SEED = 13
 LABELS = {"DATASET": "dataset", "METRIC": "metric"}

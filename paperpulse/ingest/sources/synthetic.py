@@ -22,9 +22,9 @@ from datetime import UTC, date, datetime
 from functools import cache
 
 from extract.lexicon import read_lexicons
-from extract.sources import Payload, Rejected, inbox
 from extract.text import sentence_spans
-from paperpulse.config import BUNDLED_PAGE, Settings
+from paperpulse.ingest.sources import Payload, Rejected, inbox
+from paperpulse.settings import BUNDLED_PAGE, Settings
 
 NAME = "synthetic"
 SETTLE_DAYS = 0  # a synthetic day is complete as soon as it is generated
@@ -70,7 +70,7 @@ def _template(text: str, names: re.Pattern, types: dict[str, str]) -> Template:
 @cache
 def corpus() -> Corpus:
     """Templates from the bundled page and names from the lexicons (built once per process)."""
-    from extract.sources import trending_page
+    from paperpulse.ingest.sources import trending_page
 
     settings = Settings(home=BUNDLED_PAGE.parent, trending_year=2024, extract_batch_size=1)
     page = Payload("page.txt", BUNDLED_PAGE.read_bytes())

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from extract import raw
-from paperpulse.config import DBT_PROJECT_DIR, Settings
+from paperpulse.ingest import raw
+from paperpulse.settings import DBT_PROJECT_DIR, Settings
 from paperpulse.errors import BuildFailed, WarehouseBusy
 from paperpulse.hooks import stage
 

@@ -1,4 +1,4 @@
-"""Training the TDMSci-conventions CRF (`extract/crf.py`): `python -m extract.train_crf`.
+"""Training the TDMSci-conventions CRF (`extract/crf.py`): `python -m extract.training.train_crf`.
 
 The CRF is stacked on the rule pipeline, whose output on TDMSci's learning part would be too good to
 learn from: the `provenance=tdmsci-train` lexicon entries were mined from it, and the learned name scorer
@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pycrfsuite
 
-from extract import crf, tdmsci, train_names
+from extract import crf
 from extract.lexicon import TDMSCI_TRAIN
+from extract.training import tdmsci, train_names
 
 C1, C2 = 0.1, 0.05
 MAX_ITERATIONS = 75

@@ -28,9 +28,9 @@ import pyarrow.parquet as pq
 from expectations import suites
 from expectations.gate import check
 from extract import extractor as extractor_module
-from extract import raw
-from paperpulse.config import Settings
 from paperpulse.hooks import crash_point
+from paperpulse.ingest import raw
+from paperpulse.settings import Settings
 
 INPUT, MENTIONS, RESULTS, DONE = "input", "mentions", "results", "done"
 

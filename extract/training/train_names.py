@@ -1,7 +1,7 @@
-"""Training the learned name scorer (`extract/names.py`): `python -m extract.train_names`.
+"""Training the learned name scorer (`extract/names.py`): `python -m extract.training.train_names`.
 
 Training data, never the seed gold's labels:
-- TDMSci's learning part (80% of its training split, `extract.tdmsci.split`): a candidate that is a
+- TDMSci's learning part (80% of its training split, `extract.training.tdmsci.split`): a candidate that is a
   DATASET or METRIC span (or one without the head noun TDMSci writes after a dataset, "Europarl corpus")
   has that class; a candidate that overlaps no such span is `none` or `model` (TDMSci does not tag
   models: a partial label, trained on the probability of either); a candidate a lexicon names as a model
@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, sparse
 
-from extract import names, tdmsci
+from extract import names
+from extract.training import tdmsci
 
 CLASS_INDEX = {c: i for i, c in enumerate(names.CLASSES)}
 DEV_FRACTION = 0.25
@@ -203,7 +204,7 @@ def fit(examples: Examples, l2: float = L2) -> dict[str, list[float]]:
 def train_weights(
     exclude_ids: Iterable[str] = (), tdmsci_sentences: list[tdmsci.Sentence] | None = None
 ) -> dict[str, list[float]]:
-    from extract.bench import bundled_papers
+    from extract.training.bench import bundled_papers
 
     exclude_ids = sorted(exclude_ids)
     if tdmsci_sentences is None:
@@ -219,7 +220,7 @@ def train_weights(
 
 def _with_gold_ids(papers: list[dict]) -> list[dict]:
     from extract.cli import DEFAULT_GOLD
-    from extract.evaluate import read_jsonl
+    from extract.training.evaluate import read_jsonl
 
     gold_ids = {row["abstract"]: row["id"] for row in read_jsonl(DEFAULT_GOLD)}
     return [{**p, "id": gold_ids.get(p["abstract"], p["id"])} for p in papers]
@@ -260,7 +261,7 @@ def context_bound(
 ) -> list[float]:
     """Per class, the most the context features add to a candidate's score over the training texts, plus
     CONTEXT_MARGIN: `NameScorer.predict` skips a candidate whose surface score cannot pass even so."""
-    from extract.bench import bundled_papers
+    from extract.training.bench import bundled_papers
 
     exclude_ids = sorted(exclude_ids)
     papers = [p for p in _with_gold_ids(_bundled(bundled_papers())) if p["id"] not in set(exclude_ids)]

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
-from extract.records import content_hash, invalid_reason, title_key
-from extract.sources import Rejected
 from paperpulse.hooks import crash_point
+from paperpulse.ingest.records import content_hash, invalid_reason, title_key
+from paperpulse.ingest.sources import Rejected
 
 SCHEMA = """
 create schema if not exists raw;

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from paperpulse.config import Settings
 from paperpulse.errors import SourceFailed
+from paperpulse.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
 
-from extract import sources
-from extract.sources import Payload
-from paperpulse.config import Settings
+from paperpulse.ingest import sources
+from paperpulse.ingest.sources import Payload
+from paperpulse.settings import Settings
 
 COMPLETE = "_COMPLETE"
 PARTIAL = ".partial"

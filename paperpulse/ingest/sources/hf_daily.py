@@ -14,11 +14,11 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from extract import http
-from extract.records import paper_id_for
-from extract.sources import Payload, Rejected
-from extract.sources.arxiv import split_id, unwrap
-from paperpulse.config import Settings
+from paperpulse.ingest import http
+from paperpulse.ingest.records import paper_id_for
+from paperpulse.ingest.sources import Payload, Rejected
+from paperpulse.ingest.sources.arxiv import split_id, unwrap
+from paperpulse.settings import Settings
 
 NAME = "hf_daily"
 MAX_LIMIT = 100

@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from extract.records import paper_id_for
-from extract.sources import Payload, Rejected
-from paperpulse.config import BUNDLED_PAGE, Settings
+from paperpulse.ingest.records import paper_id_for
+from paperpulse.ingest.sources import Payload, Rejected
+from paperpulse.settings import BUNDLED_PAGE, Settings
 
 NAME = "trending_page"
 FIXED_DAY = True  # the page is one listing day; a scheduled run of any day covers that day
