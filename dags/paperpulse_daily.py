@@ -60,7 +60,7 @@ def extract_build_publish(ingested):
         from pathlib import Path
 
         from paperpulse import extraction as batches
-        from paperpulse.warehouse.build import connect_build
+        from paperpulse.warehouse.connection import connect_build
 
         if not batch_files:
             return {"papers": 0, "mentions": 0, "results": 0}

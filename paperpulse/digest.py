@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from paperpulse.errors import DigestNotSent
+from paperpulse.files import atomic_write
 from paperpulse.settings import Settings
 
 TOP_PAPERS = 10
@@ -331,9 +332,7 @@ def send(digest: Digest, smtp: SmtpSettings, timeout: float = 30.0) -> None:
 def _write_if_changed(path: Path, text: str) -> bool:
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, text)
     return True
 
 

@@ -28,9 +28,11 @@ import pyarrow.parquet as pq
 from expectations import suites
 from expectations.gate import check
 from extract import extractor as extractor_module
+from paperpulse.files import atomic_path
 from paperpulse.hooks import crash_point
 from paperpulse.ingest import raw
 from paperpulse.settings import Settings
+from paperpulse.warehouse.connection import transaction
 
 INPUT, MENTIONS, RESULTS, DONE = "input", "mentions", "results", "done"
 
@@ -92,9 +94,8 @@ def _batch_file(input_file: Path, kind: str) -> Path:
 
 
 def _write_table(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path, schema: pa.Schema | None = None) -> None:
@@ -304,8 +305,7 @@ def load(con: duckdb.DuckDBPyConnection, plan_folder: Path) -> LoadReport:
             f"{len(missing)} extraction batches of {plan_folder.name} are not done: {missing[:5]}"
         )
     pattern = str(plan_folder / "batch-*.{}.parquet")
-    try:
-        con.begin()
+    with transaction(con):
         con.execute(f"create temp table extracted as select * from read_parquet('{pattern.format(DONE)}')")
         con.execute("delete from raw.mentions where paper_id in (select paper_id from extracted)")
         con.execute("delete from raw.results where paper_id in (select paper_id from extracted)")
@@ -325,10 +325,6 @@ def load(con: duckdb.DuckDBPyConnection, plan_folder: Path) -> LoadReport:
         raw.mark_changed(con, "select paper_id from extracted", datetime.now(UTC).replace(tzinfo=None))
         con.execute("drop table extracted")
         crash_point("extract-load-uncommitted")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     crash_point("extract-load-committed")
     shutil.rmtree(plan_folder)
     return LoadReport(papers=papers, mentions=mentions, results=results)

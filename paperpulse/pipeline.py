@@ -25,7 +25,8 @@ from paperpulse.ingest import landing, raw, sources
 from paperpulse.ingest.sources import Payload, Rejected, hf_daily, inbox
 from paperpulse.settings import Settings
 from paperpulse.warehouse import publish as publisher
-from paperpulse.warehouse.build import CHANGED_PAPERS, BuildReport, build, build_state, connect_build
+from paperpulse.warehouse.build import CHANGED_PAPERS, BuildReport, build, build_state
+from paperpulse.warehouse.connection import connect_build
 
 
 @dataclass

@@ -118,7 +118,7 @@ time.sleep(300)
 def test_an_extraction_batch_never_opens_the_build_file(settings):
     """What lets workers extract side by side: a batch runs while another process holds the
     DuckDB build file's write lock (as a pool task may), reading and writing only Parquet."""
-    settings = dataclasses.replace(settings, extract_batch_size=BATCH_SIZE)
+    settings = settings.replace(extract_batch_size=BATCH_SIZE)
     pipeline.ingest(settings, "trending_page", sources.get("trending_page").default_day(settings))
     plan = pipeline.plan_extraction(settings)
     holder = subprocess.Popen(

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from paperpulse.ingest.raw import ensure_schema
 from paperpulse.ingest.records import content_hash, title_key
+from paperpulse.warehouse.connection import ensure_schema
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT = Path(sys.executable).with_name("dbt")

@@ -14,8 +14,8 @@ from datetime import date, datetime
 import duckdb
 import pytest
 
-from paperpulse.ingest.raw import ensure_schema
 from paperpulse.ingest.records import content_hash, title_key
+from paperpulse.warehouse.connection import ensure_schema
 from tests.conftest import dbt_build
 
 TODAY = date(2024, 4, 30)

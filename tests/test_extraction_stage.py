@@ -8,7 +8,7 @@ from extract.extractor import EXTRACTOR_VERSION
 from paperpulse import extraction as batches
 from paperpulse import pipeline
 from paperpulse.ingest import raw
-from paperpulse.warehouse.build import connect_build
+from paperpulse.warehouse.connection import connect_build
 from tests.test_raw_loading import ABSTRACT, record
 
 

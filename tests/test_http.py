@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import email.utils
 import itertools
 import socket
@@ -96,14 +95,14 @@ def test_retry_after_longer_than_the_cap_fails_at_once(server, settings):
 
 def test_slow_response_times_out_and_is_retried(server, settings):
     server.script("/x", Reply(200, b"late", delay=0.6), OK)
-    assert fetch(server, dataclasses.replace(settings, http_timeout=0.2)) == OK.body
+    assert fetch(server, settings.replace(http_timeout=0.2)) == OK.body
     assert len(server.hits("/x")) == 2
 
 
 def test_always_slow_fails_with_a_timeout(server, settings):
     server.script("/x", Reply(200, b"late", delay=0.6))
     with pytest.raises(FetchError, match=r"after 2 attempts: timed out \(ReadTimeout"):
-        fetch(server, dataclasses.replace(settings, http_timeout=0.2, http_retries=1))
+        fetch(server, settings.replace(http_timeout=0.2, http_retries=1))
     assert len(server.hits("/x")) == 2
 
 
@@ -111,7 +110,7 @@ def test_a_body_dripping_past_the_timeout_is_cut_off_and_retried(server, setting
     # Each 8-byte piece comes well within the read timeout; the whole would take 1.25 s.
     server.script("/x", Reply(200, b"x" * 200, drip=0.05), OK)
     started = time.monotonic()
-    assert fetch(server, dataclasses.replace(settings, http_timeout=0.3)) == OK.body
+    assert fetch(server, settings.replace(http_timeout=0.3)) == OK.body
     assert len(server.hits("/x")) == 2
     assert time.monotonic() - started < 1.0
 

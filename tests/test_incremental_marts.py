@@ -9,7 +9,6 @@ removes a paper it merges into another). Then a copy of the warehouse is rebuilt
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import duckdb
 import pytest
@@ -59,7 +58,7 @@ def test_incremental_runs_equal_a_full_rebuild_row_for_row(tmp_path, monkeypatch
     assert "changed_papers" in compiled(home, "fct_mentions")  # the last build was incremental
 
     rebuilt = copy_home(home, tmp_path / "full")
-    settings = replace(Settings.from_env(), home=rebuilt)
+    settings = Settings.from_env().replace(home=rebuilt)
     completed = dbt(settings, "build", "--full-refresh")
     assert completed.returncode == 0, completed.stdout[-3000:]
     assert "changed_papers" not in compiled(rebuilt, "fct_mentions")

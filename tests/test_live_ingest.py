@@ -253,7 +253,7 @@ def test_a_scheduled_run_covers_the_day_that_settled_as_its_interval_ended(setti
 
 def test_arxiv_days_land_one_by_one(server, settings):
     server.route("/query", arxiv_days(lambda day: PAPERS if day == "2024-10-25" else []))
-    settings = dataclasses.replace(settings, arxiv_page_size=2)
+    settings = settings.replace(arxiv_page_size=2)
     assert pipeline.ingest(settings, "arxiv", DAY).load.new == 3
     assert pipeline.ingest(settings, "arxiv", DAY + timedelta(days=1)).load.new == 0
     assert [r.query["start"] for r in server.requests] == ["0", "2", "0"]

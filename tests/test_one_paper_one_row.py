@@ -11,6 +11,7 @@ import pytest
 
 from paperpulse.ingest import raw
 from paperpulse.ingest.records import content_hash, paper_id_for
+from paperpulse.warehouse.connection import ensure_schema
 
 TITLE = "Dynamic Sparse No Training: Training-Free Fine-tuning for Sparse LLMs"
 ARXIV_ID = "2310.08915"
@@ -46,7 +47,7 @@ def load(con, source: str, *items: dict) -> raw.LoadStats:
 @pytest.fixture
 def con():
     con = duckdb.connect()
-    raw.ensure_schema(con)
+    ensure_schema(con)
     return con
 
 

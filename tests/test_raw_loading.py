@@ -3,6 +3,7 @@ import duckdb
 from paperpulse.ingest import raw
 from paperpulse.ingest.records import paper_id_for
 from paperpulse.ingest.sources import Rejected
+from paperpulse.warehouse.connection import ensure_schema
 
 ABSTRACT = "We propose a method that improves accuracy on ImageNet by a wide margin. " * 3
 
@@ -26,7 +27,7 @@ def load(con, items):
 
 def connect():
     con = duckdb.connect()
-    raw.ensure_schema(con)
+    ensure_schema(con)
     return con
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 from datetime import date
@@ -147,7 +146,7 @@ def test_fetch_pages_with_start_until_total_results(server, settings):
 
 def test_fetch_keeps_the_minimum_interval_between_requests(server, settings):
     server.route("/query", paged)
-    run(dataclasses.replace(settings, arxiv_min_interval=0.2))
+    run(settings.replace(arxiv_min_interval=0.2))
     hits = server.hits("/query")
     assert len(hits) == 3
     assert all(b.at - a.at >= 0.15 for a, b in itertools.pairwise(hits))  # 0.2 s less arrival jitter

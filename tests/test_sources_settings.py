@@ -71,3 +71,13 @@ def test_hf_refreshes_can_be_turned_off_and_ages_must_be_whole_days(monkeypatch,
     monkeypatch.setenv("PAPERPULSE_HF_REFRESH_DAYS", "0,7")
     with pytest.raises(ValueError, match="whole days of at least 1"):
         Settings.from_env()
+
+
+def test_a_bad_value_names_its_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("PAPERPULSE_HOME", str(tmp_path))
+    monkeypatch.setenv("PAPERPULSE_HTTP_RETRIES", "five")
+    monkeypatch.setenv("PAPERPULSE_EXTRACT_BATCH_SIZE", "0")
+    with pytest.raises(ValueError) as error:
+        Settings.from_env()
+    assert "PAPERPULSE_HTTP_RETRIES='five'" in str(error.value)
+    assert "PAPERPULSE_EXTRACT_BATCH_SIZE='0'" in str(error.value)

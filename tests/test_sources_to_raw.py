@@ -16,6 +16,7 @@ import duckdb
 
 from paperpulse.ingest import landing, raw
 from paperpulse.ingest.sources import get
+from paperpulse.warehouse.connection import ensure_schema
 from tests.fault_server import FaultServer, Reply, settings_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -44,7 +45,7 @@ def load(settings, source: str) -> raw.LoadStats:
     module = get(source)
     parsed = [(f.name, item) for f in files for item in module.parse(landing.read_payload(f), DAY, settings)]
     with duckdb.connect(str(settings.build_db)) as con:
-        raw.ensure_schema(con)
+        ensure_schema(con)
         return raw.load_batch(con, raw.prepare_batch(source, DAY.isoformat(), parsed))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import date
 
 from paperpulse.ingest import raw
@@ -15,7 +14,7 @@ from paperpulse.settings import Settings
 
 def settings(tmp_path, **changes) -> Settings:
     base = Settings(home=tmp_path, trending_year=2024, extract_batch_size=100, synthetic_papers_per_day=50)
-    return replace(base, **changes)
+    return base.replace(**changes)
 
 
 def landed(day: date, s: Settings) -> bytes:

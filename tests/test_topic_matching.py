@@ -13,6 +13,7 @@ import duckdb
 from paperpulse.ingest import raw
 from paperpulse.ingest.sources import synthetic
 from paperpulse.settings import Settings
+from paperpulse.warehouse.connection import ensure_schema
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT = Path(sys.executable).with_name("dbt")
@@ -92,7 +93,7 @@ def test_word_by_word_matching_equals_the_regular_expressions(tmp_path):
     ]
     build_db = tmp_path / "build.duckdb"
     with duckdb.connect(str(build_db)) as con:
-        raw.ensure_schema(con)
+        ensure_schema(con)
         raw.load_batch(con, raw.prepare_batch("synthetic", day.isoformat(), [("x", r) for r in records]))
     env = {
         **os.environ,

@@ -15,12 +15,12 @@ Layout under <home>/landing/<source>/:
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
 
+from paperpulse.files import atomic_write, fsync
 from paperpulse.ingest import sources
 from paperpulse.ingest.sources import Payload
 from paperpulse.settings import Settings
@@ -43,25 +43,6 @@ def refetches_by(settings: Settings, source: str, run_day: date) -> list[Path]:
     """The complete refetches the run of `run_day` landed, whichever days they are of."""
     pattern = f"*/{REFETCH}{run_day.isoformat()}"
     return sorted(p for p in (settings.landing_dir / source).glob(pattern) if is_complete(p))
-
-
-def write_atomically(path: Path, body: bytes) -> None:
-    """Write to a temporary name, flush to disk, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(body)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def is_complete(folder: Path) -> bool:
@@ -104,15 +85,15 @@ def land(settings: Settings, source: str, day: date, folder: Path | None = None)
     partial.mkdir(parents=True)
     try:
         for payload in module.fetch(day, settings):
-            write_atomically(partial / payload.name, payload.body)
-        write_atomically(partial / COMPLETE, f"{datetime.now(UTC).isoformat()}\n".encode())
+            atomic_write(partial / payload.name, payload.body)
+        atomic_write(partial / COMPLETE, f"{datetime.now(UTC).isoformat()}\n".encode())
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)  # the next attempt starts the day again
         raise
     if folder.exists():
         shutil.rmtree(folder)  # pages of a landing that never completed, from before .partial/ existed
     partial.rename(folder)
-    _fsync_dir(folder.parent)
+    fsync(folder.parent)
     return landed_files(folder), True
 
 
@@ -123,7 +104,7 @@ def land_inbox_file(settings: Settings, path: Path, day: date) -> Path:
     digest = hashlib.sha256(body).hexdigest()[:12]
     target = interval_dir(settings, "inbox", day) / f"{name.stem}-{digest}{name.suffix}"
     if not target.exists():
-        write_atomically(target, body)
+        atomic_write(target, body)
     return target
 
 

@@ -21,110 +21,7 @@ import pandas as pd
 from paperpulse.hooks import crash_point
 from paperpulse.ingest.records import content_hash, invalid_reason, title_key
 from paperpulse.ingest.sources import Rejected
-
-SCHEMA = """
-create schema if not exists raw;
-create table if not exists raw.papers (
-    paper_id varchar primary key,
-    arxiv_id varchar,
-    title varchar not null,
-    abstract varchar not null,
-    title_key varchar not null,
-    content_hash varchar not null,
-    first_source varchar not null,
-    first_listed_date date not null,
-    loaded_at timestamp not null,
-    updated_at timestamp not null
-);
-create table if not exists raw.paper_listings (
-    paper_id varchar not null,
-    source varchar not null,
-    listed_date date not null,
-    extra json,
-    loaded_at timestamp not null,
-    primary key (paper_id, source, listed_date)
-);
-create table if not exists raw.quarantine (
-    quarantine_id varchar primary key,
-    source varchar not null,
-    interval_day date,
-    landed_file varchar,
-    reason varchar not null,
-    payload varchar not null,
-    quarantined_at timestamp not null
-);
-create table if not exists raw.mentions (
-    paper_id varchar not null,
-    type varchar not null,
-    surface varchar not null,
-    canonical varchar not null,
-    family varchar,
-    size varchar,
-    start_char integer not null,
-    end_char integer not null,
-    extractor_version varchar not null
-);
-create table if not exists raw.results (
-    paper_id varchar not null,
-    result_index integer not null,
-    model varchar,
-    dataset varchar,
-    metric varchar,
-    value double not null,
-    value_text varchar not null,
-    unit varchar not null,
-    kind varchar not null,
-    condition varchar,
-    evidence varchar not null,
-    extractor_version varchar not null
-);
--- Papers changed since the marts were last published, written in the transaction that changes the
--- paper: dbt's incremental models rebuild them, `built` says a build since included the change, and
--- publish removes the built ones once their marts are published.
-create table if not exists raw.changed_papers (
-    paper_id varchar primary key,
-    changed_at timestamp not null,
-    built boolean not null
-);
--- The papers the last publish changed: the spare serving file (paperpulse/publish.py) is the version
--- before it, so bringing the spare up to date replaces these papers' rows as well as the pending ones.
--- No key: a backfill's million papers go in and out at once, which an index would make slow.
-create table if not exists raw.published_changes (
-    paper_id varchar not null
-);
--- What the marts were last built from: the dbt project's fingerprint, and the lineage (a new one at each
--- full rebuild) that says whether the published marts differ from the built ones only in changed papers.
-create table if not exists raw.build_state (
-    name varchar primary key,
-    value varchar not null
-);
-create table if not exists raw.extractions (
-    paper_id varchar primary key,
-    content_hash varchar not null,
-    extractor_version varchar not null,
-    mention_count integer not null,
-    result_count integer not null,
-    extracted_at timestamp not null
-);
-create table if not exists raw.hf_upvote_snapshots (
-    paper_id varchar not null,
-    listed_date date not null,
-    observed_at timestamp not null,
-    upvotes integer not null,
-    num_comments integer,
-    github_stars integer,
-    landed_file varchar not null,
-    primary key (paper_id, listed_date, observed_at)
-);
-create table if not exists raw.source_watermarks (
-    source varchar not null,
-    interval_day date not null,
-    landed_at timestamp not null,
-    landed_files integer not null,
-    loaded_at timestamp not null,
-    primary key (source, interval_day)
-);
-"""
+from paperpulse.warehouse.connection import transaction
 
 # Whose title and abstract a paper keeps when several sources list it, best first. arXiv is the
 # paper's own record; HF copies arXiv's text (equal once unwrapped); an inbox line is whatever its
@@ -143,10 +40,6 @@ PAPER_COLUMNS = [
     "source",
     "listed_date",
 ]
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(SCHEMA)
 
 
 def mark_changed(con: duckdb.DuckDBPyConnection, paper_ids: str, now: datetime) -> None:
@@ -323,110 +216,106 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
     snapshots = batch.snapshots if batch.snapshots is not None else pd.DataFrame(columns=SNAPSHOT_COLUMNS)
     registered = ("incoming_papers", "incoming_listings", "incoming_quarantine", "incoming_snapshots")
     try:
-        con.begin()
-        papers, listings = _link_titles(con, batch.papers, batch.listings)
-        con.register("incoming_papers", papers)
-        con.register("incoming_listings", listings)
-        con.register("incoming_quarantine", batch.quarantine)
-        con.register("incoming_snapshots", snapshots)
-        # Incoming text replaces a paper's text when it differs and its source ranks at least as high
-        # as the best source that listed the paper so far (whose text the paper has).
-        con.execute(
-            f"""
-            create or replace temp table incoming_text as
-            select i.paper_id, p.paper_id is null as is_new,
-                   p.content_hash <> i.content_hash and {_rank("i.source")} <= coalesce(best.rank, 1000)
-                       as replaces_text
-            from incoming_papers i
-            left join raw.papers p using (paper_id)
-            left join (
-                select paper_id, min({_rank("source")}) as rank
-                from raw.paper_listings
-                where paper_id in (select paper_id from incoming_papers)
-                group by paper_id
-            ) best using (paper_id)
-            """
-        )
-        new, changed = con.execute(
-            "select count(*) filter (where is_new), count(*) filter (where replaces_text) from incoming_text"
-        ).fetchone()
-        con.execute(
-            """
-            insert into raw.papers
-            select paper_id, arxiv_id, title, abstract, title_key, content_hash,
-                   source, cast(listed_date as date), $now, $now
-            from incoming_papers join incoming_text using (paper_id)
-            where is_new
-            """,
-            {"now": now},
-        )
-        # A replaced text is written as a new row, not updated in place: an update makes the next
-        # checkpoint recompress the abstracts of every row group it touched (3 s at a million papers).
-        con.execute(
-            """
-            create or replace temp table replaced_text as
-            select p.* replace (i.title as title, i.abstract as abstract, i.title_key as title_key,
-                                i.content_hash as content_hash, $now as updated_at)
-            from raw.papers p join incoming_papers i using (paper_id) join incoming_text t using (paper_id)
-            where t.replaces_text
-            """,
-            {"now": now},
-        )
-        con.execute("delete from raw.papers where paper_id in (select paper_id from replaced_text)")
-        con.execute("insert into raw.papers select * from replaced_text")
-        con.execute(
-            """
-            update raw.papers p set
-                arxiv_id = coalesce(p.arxiv_id, i.arxiv_id),
-                first_listed_date = least(p.first_listed_date, cast(i.listed_date as date)),
-                updated_at = $now
-            from incoming_papers i
-            where p.paper_id = i.paper_id
-              and (p.first_listed_date > cast(i.listed_date as date)
-                   or (p.arxiv_id is null and i.arxiv_id is not null))
-            """,
-            {"now": now},
-        )
-        con.execute(
-            """
-            insert into raw.paper_listings
-            select paper_id, source, cast(listed_date as date), cast(extra as json), $now
-            from incoming_listings
-            on conflict (paper_id, source, listed_date) do update set extra = excluded.extra
-            where cast(raw.paper_listings.extra as varchar) <> cast(excluded.extra as varchar)
-            """,
-            {"now": now},
-        )
-        relinked = _relink_title_keyed_rows(con, now)
-        con.execute(
-            """
-            insert into raw.quarantine
-            select quarantine_id, source, cast(interval_day as date), landed_file, reason, payload, $now
-            from incoming_quarantine
-            on conflict do nothing
-            """,
-            {"now": now},
-        )
-        added_snapshots = con.execute(
-            """
-            insert into raw.hf_upvote_snapshots
-            select paper_id, cast(listed_date as date), cast(observed_at as timestamp), upvotes,
-                   num_comments, github_stars, landed_file
-            from incoming_snapshots
-            on conflict do nothing
-            """
-        ).fetchone()[0]
-        if batch.landed_at is not None:
-            _record_watermark(con, batch, now)
-        con.execute("drop table incoming_text")
-        con.execute("drop table replaced_text")
-        snapshot_papers = "select cast(paper_id as varchar) from incoming_snapshots"
-        mark_changed(con, f"select paper_id from incoming_papers union {snapshot_papers}", now)
-        crash_point("ingest-uncommitted")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        with transaction(con):
+            papers, listings = _link_titles(con, batch.papers, batch.listings)
+            con.register("incoming_papers", papers)
+            con.register("incoming_listings", listings)
+            con.register("incoming_quarantine", batch.quarantine)
+            con.register("incoming_snapshots", snapshots)
+            # Incoming text replaces a paper's text when it differs and its source ranks at least as high
+            # as the best source that listed the paper so far (whose text the paper has).
+            con.execute(
+                f"""
+                create or replace temp table incoming_text as
+                select i.paper_id, p.paper_id is null as is_new,
+                       p.content_hash <> i.content_hash and {_rank("i.source")} <= coalesce(best.rank, 1000)
+                           as replaces_text
+                from incoming_papers i
+                left join raw.papers p using (paper_id)
+                left join (
+                    select paper_id, min({_rank("source")}) as rank
+                    from raw.paper_listings
+                    where paper_id in (select paper_id from incoming_papers)
+                    group by paper_id
+                ) best using (paper_id)
+                """
+            )
+            new, changed = con.execute(
+                "select count(*) filter (where is_new), count(*) filter (where replaces_text) from incoming_text"
+            ).fetchone()
+            con.execute(
+                """
+                insert into raw.papers
+                select paper_id, arxiv_id, title, abstract, title_key, content_hash,
+                       source, cast(listed_date as date), $now, $now
+                from incoming_papers join incoming_text using (paper_id)
+                where is_new
+                """,
+                {"now": now},
+            )
+            # A replaced text is written as a new row, not updated in place: an update makes the next
+            # checkpoint recompress the abstracts of every row group it touched (3 s at a million papers).
+            con.execute(
+                """
+                create or replace temp table replaced_text as
+                select p.* replace (i.title as title, i.abstract as abstract, i.title_key as title_key,
+                                    i.content_hash as content_hash, $now as updated_at)
+                from raw.papers p join incoming_papers i using (paper_id) join incoming_text t using (paper_id)
+                where t.replaces_text
+                """,
+                {"now": now},
+            )
+            con.execute("delete from raw.papers where paper_id in (select paper_id from replaced_text)")
+            con.execute("insert into raw.papers select * from replaced_text")
+            con.execute(
+                """
+                update raw.papers p set
+                    arxiv_id = coalesce(p.arxiv_id, i.arxiv_id),
+                    first_listed_date = least(p.first_listed_date, cast(i.listed_date as date)),
+                    updated_at = $now
+                from incoming_papers i
+                where p.paper_id = i.paper_id
+                  and (p.first_listed_date > cast(i.listed_date as date)
+                       or (p.arxiv_id is null and i.arxiv_id is not null))
+                """,
+                {"now": now},
+            )
+            con.execute(
+                """
+                insert into raw.paper_listings
+                select paper_id, source, cast(listed_date as date), cast(extra as json), $now
+                from incoming_listings
+                on conflict (paper_id, source, listed_date) do update set extra = excluded.extra
+                where cast(raw.paper_listings.extra as varchar) <> cast(excluded.extra as varchar)
+                """,
+                {"now": now},
+            )
+            relinked = _relink_title_keyed_rows(con, now)
+            con.execute(
+                """
+                insert into raw.quarantine
+                select quarantine_id, source, cast(interval_day as date), landed_file, reason, payload, $now
+                from incoming_quarantine
+                on conflict do nothing
+                """,
+                {"now": now},
+            )
+            added_snapshots = con.execute(
+                """
+                insert into raw.hf_upvote_snapshots
+                select paper_id, cast(listed_date as date), cast(observed_at as timestamp), upvotes,
+                       num_comments, github_stars, landed_file
+                from incoming_snapshots
+                on conflict do nothing
+                """
+            ).fetchone()[0]
+            if batch.landed_at is not None:
+                _record_watermark(con, batch, now)
+            con.execute("drop table incoming_text")
+            con.execute("drop table replaced_text")
+            snapshot_papers = "select cast(paper_id as varchar) from incoming_snapshots"
+            mark_changed(con, f"select paper_id from incoming_papers union {snapshot_papers}", now)
+            crash_point("ingest-uncommitted")
     finally:
         for name in registered:
             con.unregister(name)

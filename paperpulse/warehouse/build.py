@@ -9,49 +9,16 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from paperpulse.ingest import raw
 from paperpulse.settings import DBT_PROJECT_DIR, Settings
-from paperpulse.errors import BuildFailed, WarehouseBusy
+from paperpulse.errors import BuildFailed
+from paperpulse.warehouse.connection import connect_build, transaction
 from paperpulse.hooks import stage
-
-BULK_CHECKPOINT_WAL = "2GB"
-
-
-@contextmanager
-def connect_build(
-    settings: Settings, read_only: bool = False, bulk: bool = False
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the build file; a write connection makes sure the raw tables exist. A `bulk` connection
-    (many commits in a row) checkpoints only when its write-ahead log reaches BULK_CHECKPOINT_WAL and on
-    closing; its commits are durable in the log meanwhile."""
-    if read_only and not settings.build_db.exists():
-        raise FileNotFoundError(f"no build file at {settings.build_db}: run `paperpulse ingest` first")
-    settings.home.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(settings.build_db), read_only=read_only, config=settings.duckdb_config)
-    except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise WarehouseBusy(
-                f"the build file {settings.build_db} is in use by another run: {error}"
-            ) from error
-        raise
-    try:
-        if not read_only:
-            raw.ensure_schema(con)
-        if bulk:
-            con.execute(f"set checkpoint_threshold = '{BULK_CHECKPOINT_WAL}'")
-        yield con
-    finally:
-        con.close()
-
 
 @dataclass(frozen=True)
 class BuildReport:
@@ -161,14 +128,13 @@ def record_build(settings: Settings, fingerprint: str, started: datetime, full_r
     if full_refresh:
         state[UNPUBLISHED_FULL_BUILD] = "yes"
     with connect_build(settings) as con:
-        con.begin()
-        con.executemany(
-            "insert or replace into raw.build_state values (?, ?)", [list(item) for item in state.items()]
-        )
-        con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
-        for schema, table in con.execute(REPLACED_ROWS_TABLES).fetchall():
-            con.execute(f'delete from "{schema}"."{table}"')  # every aggregate has recomputed their keys
-        con.commit()
+        with transaction(con):
+            con.executemany(
+                "insert or replace into raw.build_state values (?, ?)", [list(item) for item in state.items()]
+            )
+            con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
+            for schema, table in con.execute(REPLACED_ROWS_TABLES).fetchall():
+                con.execute(f'delete from "{schema}"."{table}"')  # every aggregate has recomputed their keys
 
 
 def docs(settings: Settings) -> Path:

@@ -33,8 +33,10 @@ from pathlib import Path
 import duckdb
 
 from paperpulse.settings import MARTS, PAPER_MARTS, Settings
+from paperpulse.files import fsync
 from paperpulse.hooks import crash_point, stage
-from paperpulse.warehouse.build import UNPUBLISHED_FULL_BUILD, connect_build
+from paperpulse.warehouse.build import UNPUBLISHED_FULL_BUILD
+from paperpulse.warehouse.connection import connect_build, transaction
 
 PUBLISH_INFO = "publish_info"
 PUBLISH_INFO_COMMENTS = {
@@ -62,14 +64,6 @@ class PublishReport:
     fingerprint: str
     row_counts: dict[str, int]
     how: dict[str, str] | None = None  # mart -> keep, delta or replace
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def mart_hashes(con: duckdb.DuckDBPyConnection, schema: str, marts: tuple[str, ...] = MARTS) -> Hashes:
@@ -280,25 +274,24 @@ def stage_serving(
     how, changed = (spare_how, CHANGED_SINCE_SPARE) if on_spare else (how, CHANGED)
     with con:
         con.execute(f"attach '{settings.build_db}' as build (read_only)")
-        con.begin()
-        for mart, method in how.items():
-            if method == DELTA:
-                con.execute(f"delete from {mart} where paper_id in ({changed})")
-                con.execute(
-                    f"insert into {mart} select * from build.marts.{mart} where paper_id in ({changed})"
-                )
-            elif method == REPLACE:
-                con.execute(f"create or replace table {mart} as select * from build.marts.{mart}")
-                _copy_comments(con, "build.marts", mart)
-        con.execute(
-            f"create or replace table {PUBLISH_INFO} as select ? as run_id, ? as published_at, "
-            "? as fingerprint, ? as row_counts, ? as row_hashes",
-            info,
-        )
-        con.execute(f"comment on table {PUBLISH_INFO} is 'Which run published the marts in this file.'")
-        for column, comment in PUBLISH_INFO_COMMENTS.items():
-            con.execute(f"comment on column {PUBLISH_INFO}.{column} is {_sql_literal(comment)}")
-        con.commit()
+        with transaction(con):
+            for mart, method in how.items():
+                if method == DELTA:
+                    con.execute(f"delete from {mart} where paper_id in ({changed})")
+                    con.execute(
+                        f"insert into {mart} select * from build.marts.{mart} where paper_id in ({changed})"
+                    )
+                elif method == REPLACE:
+                    con.execute(f"create or replace table {mart} as select * from build.marts.{mart}")
+                    _copy_comments(con, "build.marts", mart)
+            con.execute(
+                f"create or replace table {PUBLISH_INFO} as select ? as run_id, ? as published_at, "
+                "? as fingerprint, ? as row_counts, ? as row_hashes",
+                info,
+            )
+            con.execute(f"comment on table {PUBLISH_INFO} is 'Which run published the marts in this file.'")
+            for column, comment in PUBLISH_INFO_COMMENTS.items():
+                con.execute(f"comment on column {PUBLISH_INFO}.{column} is {_sql_literal(comment)}")
         con.execute("detach build")
         con.execute("checkpoint")
 
@@ -366,7 +359,7 @@ def stage_parquet(
                     os.link(previous / f"{mart}.parquet" / f"{month}.parquet", target / f"{month}.parquet")
         con.execute(f"copy {PUBLISH_INFO} to '{version / f'{PUBLISH_INFO}.parquet'}' (format parquet)")
     for path in [*version.rglob("*"), version]:
-        _fsync(path)
+        fsync(path)
 
 
 def swap_in(settings: Settings, staged_db: Path, parquet_version: Path) -> None:
@@ -386,7 +379,7 @@ def swap_in(settings: Settings, staged_db: Path, parquet_version: Path) -> None:
     if settings.parquet_dir.exists() and not settings.parquet_dir.is_symlink():
         shutil.rmtree(settings.parquet_dir)  # a folder left by hand; the link replaces it
     _swap_symlink(settings.parquet_dir, parquet_version.name)
-    _fsync(settings.home)
+    fsync(settings.home)
     # The previous version stays one more run: a reader that resolved the link just before the swap is
     # still opening its files. Older versions go (open readers keep their file handles).
     keep = {parquet_version.resolve(), previous_parquet}
@@ -399,13 +392,12 @@ def forget_published_changes(settings: Settings, swapped: bool) -> None:
     """The changes the published marts now include are no longer pending; they are what the spare serving
     file (the version before, if this publish `swapped` files) lacks."""
     with connect_build(settings) as con:
-        con.begin()
-        if swapped:
-            con.execute("delete from raw.published_changes")
-        con.execute("insert into raw.published_changes select paper_id from raw.changed_papers where built")
-        con.execute("delete from raw.changed_papers where built")
-        con.execute("delete from raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD])
-        con.commit()
+        with transaction(con):
+            if swapped:
+                con.execute("delete from raw.published_changes")
+            con.execute("insert into raw.published_changes select paper_id from raw.changed_papers where built")
+            con.execute("delete from raw.changed_papers where built")
+            con.execute("delete from raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD])
 
 
 @stage("publish")
@@ -445,7 +437,7 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
     try:
         stage_serving(settings, staged_db, how, spare_how, info)
         stage_parquet(staged_db, parquet_version, previous, parquet_how, rewrite)
-        _fsync(staged_db)
+        fsync(staged_db)
     except BaseException:
         remove_stale_staging(settings)
         raise
