@@ -1,4 +1,5 @@
-"""paperpulse's two DAGs; every task calls the same stage function as the CLI.
+"""paperpulse's DAGs. Their tasks are the pipeline's own stages (paperpulse/pipeline.py: `ingest`, then
+the list `AFTER_INGEST`), the same functions the command line runs.
 
 - `paperpulse_daily`: one run per day-long data interval, for the source named by the `source` param
   (default: PAPERPULSE_SOURCE, else the bundled page). A live source covers the day that settled as
@@ -8,9 +9,12 @@
   retried by Airflow a few minutes later when a source stays down or asks for a long wait.
 - `paperpulse_inbox`: runs continuously; a sensor in reschedule mode (no worker slot held while it
   waits) waits for files dropped into the inbox, then that micro-batch goes through the same stages.
+- `paperpulse_digest`: started by the Asset `paperpulse_published_marts` when a daily run publishes
+  (an inbox micro-batch publishes without asking for a digest); writes the day's digest and mails it.
 
 Every task that opens the DuckDB build file runs in the one-slot pool `paperpulse_build`
-(DuckDB allows one writer); extraction batches only read and write Parquet, so they fan out.
+(DuckDB allows one writer); extraction batches only read and write Parquet, so they fan out. Every task
+has an execution timeout, so a hang never holds the build pool forever.
 """
 
 from __future__ import annotations
@@ -19,15 +23,26 @@ import os
 import time
 from datetime import date, datetime, timedelta
 
+from airflow.exceptions import AirflowSkipException
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
 from paperpulse.ingest.sources import NAMES as SOURCES
+from paperpulse.stages import AFTER_INGEST
 
 BUILD_POOL = "paperpulse_build"
 FETCH_POOL = "paperpulse_fetch"
 LANDED_PAPERS = Asset("paperpulse_landed_papers")
 EXTRACTED_ENTITIES = Asset("paperpulse_extracted_entities")
 PUBLISHED_MARTS = Asset("paperpulse_published_marts")
+# What each stage's task publishes when it succeeds.
+OUTLETS = {"load_extractions": [EXTRACTED_ENTITIES], "publish": [PUBLISHED_MARTS]}
+DEFAULT_ARGS = {
+    # A stage that failed on a passing fault (a lock held a moment too long, a full disk freed) is tried
+    # again once; a gate that failed fails again, and says why, in the log of both tries.
+    "retries": 1,
+    "retry_delay": timedelta(minutes=2),
+    "execution_timeout": timedelta(hours=1),
+}
 
 
 def _settings():
@@ -36,61 +51,46 @@ def _settings():
     return Settings.from_env()
 
 
-def extract_build_publish(ingested):
-    """The stages after ingestion, shared by both DAGs; returns the publish task's output."""
+def _stage_task(stage, digest: bool):
+    """A task running `stage` (the stage before's output in, its output out)."""
 
-    @task(pool=BUILD_POOL)
-    def plan_extraction(_ingested: dict) -> list[str]:
-        from paperpulse import pipeline
+    def run(upstream=None):
+        context = get_current_context()
+        output = stage.run(_settings(), context["run_id"], upstream)
+        if stage.name == "publish":
+            context["outlet_events"][PUBLISHED_MARTS].extra = {
+                "digest": digest,
+                "published": output["published"],
+            }
+        return output
 
-        return [str(path) for path in pipeline.plan_extraction(_settings()).batches]
+    return task(
+        run,
+        task_id=stage.name,
+        pool=BUILD_POOL if stage.writes_build else "default_pool",
+        outlets=OUTLETS.get(stage.name, []),
+        execution_timeout=stage.timeout,
+        # With nothing to extract the mapped task has no instances and counts as skipped; when ingestion
+        # itself was skipped (an inbox run that found no file) everything after it is skipped too.
+        trigger_rule="none_failed_min_one_success" if stage.name == "load_extractions" else "all_success",
+    )
 
-    @task
-    def extract_batch(input_file: str) -> dict:
-        from pathlib import Path
 
-        from paperpulse import extraction as batches
-
-        return vars(batches.run_batch(Path(input_file)))
-
-    # With nothing to extract the mapped task has no instances and counts as skipped; when ingestion
-    # itself was skipped (an inbox run that found no file) everything after it is skipped too.
-    @task(pool=BUILD_POOL, outlets=[EXTRACTED_ENTITIES], trigger_rule="none_failed_min_one_success")
-    def load_extractions(batch_files: list[str], _extracted) -> dict:
-        from pathlib import Path
-
-        from paperpulse import extraction as batches
-        from paperpulse.warehouse.connection import connect_build
-
-        if not batch_files:
-            return {"papers": 0, "mentions": 0, "results": 0}
-        with connect_build(_settings()) as con:
-            return vars(batches.load(con, Path(batch_files[0]).parent))
-
-    @task(pool=BUILD_POOL)
-    def build_marts(_loaded: dict) -> dict:
-        from paperpulse.warehouse.build import build
-
-        report = build(_settings())
-        return {"models_built": report.models_built, "tests_passed": report.tests_passed}
-
-    @task(pool=BUILD_POOL)
-    def check_marts(_built: dict) -> dict:
-        from paperpulse import pipeline
-
-        return vars(pipeline.check_marts(_settings()))
-
-    @task(pool=BUILD_POOL, outlets=[PUBLISHED_MARTS])
-    def publish(_checked: dict) -> dict:
-        from paperpulse.warehouse import publish as publisher
-
-        run_id = get_current_context()["run_id"]
-        report = publisher.publish(_settings(), run_id)
-        return {"published": report.published, "serving_db": str(report.serving_db), **report.row_counts}
-
-    batch_files = plan_extraction(ingested)
-    loaded = load_extractions(batch_files, extract_batch.expand(input_file=batch_files))
-    return publish(check_marts(build_marts(loaded)))
+def after_ingest(ingested, digest: bool):
+    """The stages after ingestion, chained as the command line runs them; returns the last task's output."""
+    upstream, mapped_over = ingested, None
+    for stage in AFTER_INGEST:
+        make = _stage_task(stage, digest)
+        if stage.mapped:
+            mapped_over = upstream
+            upstream = make.expand(upstream=mapped_over)
+        elif mapped_over is not None:  # the stage after a mapped one gets the same items, once all are done
+            done, upstream = upstream, make(mapped_over)
+            done >> upstream
+            mapped_over = None
+        else:
+            upstream = make(upstream)
+    return upstream
 
 
 def _ingested(report) -> dict:
@@ -103,14 +103,16 @@ def _ingested(report) -> dict:
     start_date=datetime(2024, 3, 11),
     catchup=False,
     max_active_runs=1,
+    default_args=DEFAULT_ARGS,
     params={"source": Param(os.environ.get("PAPERPULSE_SOURCE", "trending_page"), enum=list(SOURCES))},
     tags=["paperpulse"],
     doc_md=__doc__,
 )
 def paperpulse_daily():
-    @task(pool=FETCH_POOL, retries=2, retry_delay=timedelta(minutes=5))
+    @task(pool=FETCH_POOL, retries=2, retry_delay=timedelta(minutes=5), execution_timeout=timedelta(hours=2))
     def land(params=None, data_interval_end=None, dag_run=None) -> dict:
         from paperpulse import pipeline
+        from paperpulse.ingest import sources
 
         settings, source = _settings(), params["source"]
         # A run triggered without a logical date (Airflow 3's default for manual runs) has no data
@@ -118,28 +120,20 @@ def paperpulse_daily():
         interval_end = data_interval_end or dag_run.run_after
         day = pipeline.covered_day(settings, source, interval_end.date())
         files, fetched = pipeline.land(settings, source, day)
-        if fetched and source == "arxiv":
-            # Hand the pool slot on only once the pacing interval after this task's last request has
-            # passed: the next task to fetch runs in another process, whose pacer knows nothing of ours.
-            time.sleep(settings.arxiv_min_interval)
+        if fetched:
+            # Hand the pool slot on only once the source's pacing interval after this task's last request
+            # has passed: the next task to fetch runs in another process, whose pacer knows nothing of ours.
+            time.sleep(sources.get(source).pause_after_fetch(settings))
         return {"source": source, "day": day.isoformat(), "files": len(files), "fetched": fetched}
 
-    @task(pool=BUILD_POOL, outlets=[LANDED_PAPERS])
+    @task(pool=BUILD_POOL, outlets=[LANDED_PAPERS], execution_timeout=timedelta(hours=1))
     def ingest(landed: dict) -> dict:
         from paperpulse import pipeline
 
         day = date.fromisoformat(landed["day"])
         return _ingested(pipeline.ingest(_settings(), landed["source"], day))
 
-    # reads only the published serving file, so it needs no slot in the build pool
-    @task
-    def send_digest(_published: dict) -> dict:
-        from paperpulse import digest
-
-        report = digest.deliver(_settings())
-        return {"day": str(report.day), "emailed_to": list(report.emailed_to)} if report else {}
-
-    send_digest(extract_build_publish(ingest(land())))
+    after_ingest(ingest(land()), digest=True)
 
 
 @dag(
@@ -148,18 +142,19 @@ def paperpulse_daily():
     start_date=datetime(2024, 3, 11),
     catchup=False,
     max_active_runs=1,
+    default_args=DEFAULT_ARGS,
     tags=["paperpulse"],
     doc_md=__doc__,
 )
 def paperpulse_inbox():
     # An hour without a file ends the run as skipped, and @continuous starts the next one.
-    @task.sensor(mode="reschedule", poke_interval=30, timeout=3600, soft_fail=True)
+    @task.sensor(mode="reschedule", poke_interval=30, timeout=3600, soft_fail=True, retries=0)
     def wait_for_files() -> bool:
         from paperpulse.ingest.sources import inbox
 
         return bool(inbox.ready_files(_settings()))
 
-    @task(pool=BUILD_POOL, outlets=[LANDED_PAPERS])
+    @task(pool=BUILD_POOL, outlets=[LANDED_PAPERS], execution_timeout=timedelta(hours=1))
     def ingest_inbox() -> dict:
         from paperpulse import pipeline
         from paperpulse.ingest.sources import inbox
@@ -169,8 +164,34 @@ def paperpulse_inbox():
 
     ingested = ingest_inbox()
     wait_for_files() >> ingested
-    extract_build_publish(ingested)
+    after_ingest(ingested, digest=False)
+
+
+@dag(
+    dag_id="paperpulse_digest",
+    schedule=[PUBLISHED_MARTS],
+    start_date=datetime(2024, 3, 11),
+    catchup=False,
+    max_active_runs=1,
+    default_args={**DEFAULT_ARGS, "retries": 2, "retry_delay": timedelta(minutes=10)},
+    tags=["paperpulse"],
+    doc_md=__doc__,
+)
+def paperpulse_digest():
+    # reads only the published serving file, so it needs no slot in the build pool
+    @task(execution_timeout=timedelta(minutes=15))
+    def send_digest(triggering_asset_events=None) -> dict:
+        from paperpulse import digest
+
+        events = list((triggering_asset_events or {}).get(PUBLISHED_MARTS, []))
+        if events and not any(event.extra.get("digest") for event in events):
+            raise AirflowSkipException("published by an inbox micro-batch: no digest for it")
+        report = digest.deliver(_settings())
+        return {"day": str(report.day), "emailed_to": list(report.emailed_to)} if report else {}
+
+    send_digest()
 
 
 paperpulse_daily()
 paperpulse_inbox()
+paperpulse_digest()

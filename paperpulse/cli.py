@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from datetime import date
 
@@ -94,7 +96,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
     settings = Settings.from_env()
-    day = args.date or pipeline.sources.get(args.source).default_day(settings)
+    day = args.date or sources.get(args.source).default_day(settings)
     report = pipeline.ingest(settings, args.source, day)
     load = report.load
     print(
@@ -107,11 +109,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_extract_papers(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
-    report = pipeline.extract(Settings.from_env())
-    loaded = report.load
+    loaded = pipeline.extract(Settings.from_env(), pipeline.new_run_id())
     print(
-        f"{report.planned} papers to extract in {report.batches} batches"
-        + (f"; loaded {loaded.mentions} mentions and {loaded.results} results" if loaded else "")
+        f"{loaded['papers']} papers extracted in {loaded['batches']} batches; loaded {loaded['mentions']} "
+        f"mentions and {loaded['results']} results"
     )
     return 0
 
@@ -128,7 +129,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
     report = pipeline.check_marts(Settings.from_env())
-    print(f"gate '{report.gate}': {report.expectations} expectations passed")
+    print(f"gate '{report['gate']}': {report['expectations']} expectations passed")
     return 0
 
 
@@ -233,6 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("PAPERPULSE_LOG_LEVEL", "WARNING" if sys.stderr.isatty() else "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     try:
         return args.func(args) or 0
     except EXPECTED_ERRORS as error:

@@ -12,12 +12,11 @@ A plan's folder is named after what it covers, so a run that died part-way resum
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import shutil
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -232,13 +231,19 @@ def gate_batch(mentions: pd.DataFrame, results: pd.DataFrame, abstracts: dict[st
     check("extraction: results", results, suites.results_batch())
 
 
+@cache
+def loaded_extractor() -> extractor_module.Extractor:
+    """The extractor, loaded once per process (a worker process runs many batches)."""
+    return extractor_module.load()
+
+
 def run_batch(input_file: Path, extractor=None) -> BatchReport:
     """Extract one input batch to Parquet; a batch already done is left as it is."""
     done_file = _batch_file(input_file, DONE)
     if done_file.exists():
         done = pq.read_table(done_file).to_pandas()
         return BatchReport(len(done), int(done["mention_count"].sum()), int(done["result_count"].sum()), True)
-    extractor = extractor or extractor_module.load()
+    extractor = extractor or loaded_extractor()
     papers = pq.read_table(input_file).to_pandas()
     abstracts = dict(zip(papers["paper_id"], papers["abstract"], strict=True))
     predictions = list(
@@ -263,37 +268,6 @@ def run_batch(input_file: Path, extractor=None) -> BatchReport:
     crash_point("extract-batch-written")
     _write_parquet(done, done_file)  # last: its presence means the batch is complete
     return BatchReport(len(papers), len(mentions), len(results), False)
-
-
-_worker_extractor = None
-
-
-def _load_worker_extractor() -> None:
-    global _worker_extractor
-    _worker_extractor = extractor_module.load()
-
-
-def _run_batch_in_worker(input_file: Path) -> BatchReport:
-    return run_batch(input_file, _worker_extractor)
-
-
-def run_batches(
-    inputs: list[Path], workers: int, progress: Callable[[Iterator], Iterator] = iter
-) -> list[BatchReport]:
-    """Run the batches in this process, or over `workers` processes that each load the extractor once.
-
-    Workers are spawned, not forked: the parent may hold DuckDB and other threads a fork would copy
-    mid-flight. A failed batch (its gate, say) raises here after the batches already done are kept.
-    """
-    if workers <= 1 or len(inputs) <= 1:
-        extractor = extractor_module.load() if inputs else None
-        return [run_batch(path, extractor) for path in progress(inputs)]
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(inputs)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_load_worker_extractor,
-    ) as pool:
-        return list(progress(pool.map(_run_batch_in_worker, inputs)))
 
 
 def load(con: duckdb.DuckDBPyConnection, plan_folder: Path) -> LoadReport:

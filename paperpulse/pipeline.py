@@ -1,32 +1,41 @@
-"""The stages of one run, each a function the CLI and the Airflow DAG both call:
+"""The stages of a run: `ingest`, then those of `paperpulse.stages.AFTER_INGEST`, which the command line
+runs in turn and the Airflow DAGs turn into tasks (dags/paperpulse_daily.py), so the chain is spelled once:
 
-ingest -> extract (plan, batches, load) -> build -> check_marts -> publish
+ingest -> plan_extraction -> extract_batch (one per batch) -> load_extractions -> build_marts
+       -> check_marts -> publish                  (then the digest: `paperpulse run`, or the digest DAG)
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
-from tqdm import tqdm
 
 from expectations import suites
 from expectations.gate import GateReport, check
 from paperpulse import digest as digests
-from paperpulse import extraction as batches
+from paperpulse import extraction
 from paperpulse.errors import SourceFailed
 from paperpulse.hooks import stage
 from paperpulse.ingest import landing, raw, sources
-from paperpulse.ingest.sources import Payload, Rejected, hf_daily, inbox
+from paperpulse.ingest.sources import Payload, Rejected, Source
+from paperpulse.ingest.sources import inbox as inbox_files
+from paperpulse.progress import progress
 from paperpulse.settings import Settings
+from paperpulse.stages import AFTER_INGEST, Stage, call
 from paperpulse.warehouse import publish as publisher
-from paperpulse.warehouse.build import CHANGED_PAPERS, BuildReport, build, build_state
+from paperpulse.warehouse.build import CHANGED_PAPERS, build, build_state
 from paperpulse.warehouse.connection import connect_build
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,117 +46,54 @@ class IngestReport:
     landed_files: list[Path]
     load: raw.LoadStats
     gate: GateReport
-    settled: list[Path] = field(default_factory=list)  # inbox files moved to processed/ or rejected/
+    settled: list[Path] = field(
+        default_factory=list
+    )  # files moved out of the inbox, to processed/ or rejected/
 
 
-@dataclass
-class ExtractReport:
-    planned: int
-    batches: int
-    load: batches.LoadReport | None = None
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    command: str  # run or backfill
-    ingests: list[IngestReport]
-    extract: ExtractReport
-    build: BuildReport
-    gates: list[str] = field(default_factory=list)  # the gates this run passed
-    publish: publisher.PublishReport | None = None
-    totals: dict[str, int] = field(default_factory=dict)
-    digest: digests.DigestReport | None = None
-
-    def _sum(self, stat: str) -> int:
-        return sum(getattr(i.load, stat) for i in self.ingests)
-
-    @property
-    def changed_anything(self) -> bool:
-        loaded = sum(self._sum(stat) for stat in ("new", "changed", "relinked", "snapshots"))
-        return loaded + self.extract.planned > 0 or bool(self.publish and self.publish.published)
-
-    def _interval(self) -> str:
-        first, last = self.ingests[0], self.ingests[-1]
-        if len(self.ingests) == 1:
-            return f"{first.source} {first.day}"
-        fetched = sum(i.fetched for i in self.ingests)
-        return (
-            f"{first.source} {first.day}..{last.day} ({len(self.ingests)} days: {fetched} fetched, "
-            f"{len(self.ingests) - fetched} already landed)"
-        )
-
-    def render(self) -> str:
-        publish = self.publish
-        marts = ", ".join(f"{name} {rows}" for name, rows in publish.row_counts.items())
-        relinked = self._sum("relinked")
-        lines = [
-            f"paperpulse {self.command} {self.run_id}: {self._interval()}",
-            f"  papers:    {self._sum('loaded')} loaded ({self._sum('new')} new, {self._sum('changed')} "
-            f"changed, {self._sum('unchanged')} unchanged), {self._sum('quarantined')} quarantined; "
-            f"{self.totals.get('papers', 0)} in the warehouse"
-            + (f"; {relinked} merged by title into a paper with an arXiv id" if relinked else ""),
-        ]
-        if any(i.source == "hf_daily" for i in self.ingests):
-            lines.append(
-                f"  upvotes:   {self._sum('snapshots')} snapshots added; "
-                f"{self.totals.get('hf_upvote_snapshots', 0)} in the warehouse"
-            )
-        settled = [path for i in self.ingests for path in i.settled]
-        if any(i.source == "inbox" for i in self.ingests):
-            rejected = sum(path.parent.name == "rejected" for path in settled)
-            lines.append(
-                f"  inbox:     {len(settled)} files: {len(settled) - rejected} processed, {rejected} rejected"
-            )
-        lines += [
-            f"  extracted: {self.extract.planned} papers -> {self.totals.get('mentions', 0)} mentions, "
-            f"{self.totals.get('results', 0)} results in the warehouse",
-            f"  dbt:       {self.build.models_built} models built, {self.build.tests_passed} tests passed",
-            f"  gates:     {len(self.gates)} passed ({', '.join(self.gates)})",
-            f"  marts:     {marts}",
-            f"  published: {publish.serving_db} and {publish.parquet_dir}/<mart>.parquet"
-            + ("" if publish.published else " (unchanged, left as they were)"),
-        ]
-        if self.digest:
-            emailed = f", emailed to {', '.join(self.digest.emailed_to)}" if self.digest.emailed_to else ""
-            lines.append(f"  digest:    {self.digest.markdown_path} and .html{emailed}")
-        if not self.changed_anything:
-            what = "interval was" if len(self.ingests) == 1 else "intervals were"
-            lines.append(f"  nothing changed: this {what} already loaded, extracted and published")
-        return "\n".join(lines)
+# ---- ingestion ----------------------------------------------------------------------------------------
 
 
 def covered_day(settings: Settings, source: str, interval_end: date) -> date:
     """The day a scheduled run covers: the one that settled as its data interval ended (for HF the
     interval's own day, for arXiv three days before it), or the one day a fixed-day source lists."""
-    module = sources.get(source)
-    if getattr(module, "FIXED_DAY", False):
-        return module.default_day(settings)
-    return interval_end - timedelta(days=module.SETTLE_DAYS)
+    found = sources.get(source)
+    if found.fixed_day:
+        return found.default_day(settings)
+    return interval_end - timedelta(days=found.settle_days)
 
 
 def land(settings: Settings, source: str, day: date, refresh: bool = True) -> tuple[list[Path], bool]:
     """Land the source's day unless it already landed (returns its files and whether this call fetched).
-    With refresh, HF is also asked again for the days `hf_refresh_days` before `day` that already
-    landed (their upvotes grow), once per run day: a run repeated does not ask again."""
-    if source == inbox.NAME:
-        return [], False  # the inbox lands each file by itself as it ingests it
+    With refresh, the days the source asks again (HF: `hf_refresh_days` before `day`, whose upvotes grow)
+    are landed again once per run day, when they landed before: a run repeated does not ask again."""
+    found = sources.get(source)
+    if not found.by_day:
+        return [], False  # its files land one by one as they are taken (ingest_files)
     files, fetched = landing.land(settings, source, day)
-    if refresh and source == hf_daily.NAME:
-        for age in settings.hf_refresh_days:
+    if refresh:
+        for age in found.refetch_ages(settings):
             listed = day - timedelta(days=age)
             if landing.is_landed(settings, source, listed):
                 landing.land(settings, source, listed, landing.refetch_dir(settings, source, listed, day))
     return files, fetched
 
 
-def _parse_folder(module, folder: Path, day: date, settings: Settings, prefix: str = "") -> list[tuple]:
+def _parse_folder(
+    found: Source, folder: Path, day: date, settings: Settings, prefix: str = ""
+) -> list[tuple]:
     """(landed file name, parsed item) for every payload landed in `folder`."""
     return [
         (prefix + path.name, item)
         for path in landing.landed_files(folder)
-        for item in module.parse(landing.read_payload(path), day, settings)
+        for item in found.parse(landing.read_payload(path), day, settings)
     ]
+
+
+def _check_and_load(settings: Settings, batch: raw.Batch, con: duckdb.DuckDBPyConnection | None):
+    gate = check(f"raw batch {batch.source} {batch.day}", batch.papers, suites.raw_batch())
+    with connect_build(settings) if con is None else contextlib.nullcontext(con) as loading:
+        return gate, raw.load_batch(loading, batch)
 
 
 @stage("ingest")
@@ -161,100 +107,223 @@ def ingest(
     """Land the source's interval (fetching only if it never landed), parse, check, upsert (over `con`
     when given: a backfill's one connection).
 
-    For HF the day's upvotes, and those of the days this run asked again, become snapshots. A refetch
+    Upvotes of the day's listings, and of the days this run asked again, become snapshots. A refetch
     adds only snapshots (and quarantines what of it cannot be read): a day's papers are its first landing."""
-    if source == inbox.NAME:
-        return ingest_inbox(settings, day)
-    module = sources.get(source)
+    found = sources.get(source)
+    if not found.by_day:
+        return ingest_files(settings, found, day)
     files, fetched = land(settings, source, day, refresh)
     folder = landing.interval_dir(settings, source, day)
-    parsed = _parse_folder(module, folder, day, settings)
+    parsed = _parse_folder(found, folder, day, settings)
     observed = [(landing.landed_at(folder), f"{folder.name}/{name}", item) for name, item in parsed]
     for refetch in landing.refetches_by(settings, source, day):
         listed = date.fromisoformat(refetch.parent.name)
-        again = _parse_folder(module, refetch, listed, settings, f"{refetch.parent.name}/{refetch.name}/")
+        again = _parse_folder(found, refetch, listed, settings, f"{refetch.parent.name}/{refetch.name}/")
         parsed += [(name, item) for name, item in again if isinstance(item, Rejected)]
         observed += [(landing.landed_at(refetch), name, item) for name, item in again]
     batch = raw.prepare_batch(source, day.isoformat(), parsed)
-    if source == hf_daily.NAME:
+    if found.counts_upvotes:
         batch.snapshots = raw.upvote_snapshots(observed)
     batch.landed_at, batch.landed_files = landing.landed_at(folder), len(files)
-    gate = check(f"raw batch {source} {day}", batch.papers, suites.raw_batch())
-    with connect_build(settings) if con is None else contextlib.nullcontext(con) as loading:
-        stats = raw.load_batch(loading, batch)
+    gate, stats = _check_and_load(settings, batch, con)
     return IngestReport(source, day, fetched, files, stats, gate)
 
 
-def ingest_inbox(settings: Settings, day: date) -> IngestReport:
-    """Land each file ready in the inbox by itself, load them as one micro-batch, and only then move
-    each to processed/ or rejected/. A crash before the move leaves the file in the inbox: the next
-    micro-batch loads it again, a harmless upsert."""
+def ingest_files(settings: Settings, found: Source, day: date) -> IngestReport:
+    """A source not organised by day (the inbox): land each file ready now by itself, load them as one
+    micro-batch, and only then move each to processed/ or rejected/. A crash before the move leaves the
+    file in the inbox: the next micro-batch loads it again, a harmless upsert."""
     taken = []
-    for path in inbox.ready_files(settings):
+    for path in inbox_files.ready_files(settings):
         try:
             landed = landing.land_inbox_file(settings, path, day)
         except FileNotFoundError:
             continue  # taken by another run meanwhile
-        items = list(inbox.parse(Payload(path.name, landed.read_bytes()), day, settings))
+        items = list(found.parse(Payload(path.name, landed.read_bytes()), day, settings))
         taken.append((path, landed, items))
     batch = raw.prepare_batch(
-        inbox.NAME, day.isoformat(), ((landed.name, item) for _, landed, items in taken for item in items)
+        found.name, day.isoformat(), ((landed.name, item) for _, landed, items in taken for item in items)
     )
     if taken:
         batch.landed_at = datetime.now(UTC).replace(tzinfo=None)
-        batch.landed_files = len(landing.landed_files(landing.interval_dir(settings, inbox.NAME, day)))
-    gate = check(f"raw batch {inbox.NAME} {day}", batch.papers, suites.raw_batch())
-    with connect_build(settings) as con:
-        stats = raw.load_batch(con, batch)
+        batch.landed_files = len(landing.landed_files(landing.interval_dir(settings, found.name, day)))
+    gate, stats = _check_and_load(settings, batch, None)
     settled = []
     for path, _, items in taken:
         with contextlib.suppress(FileNotFoundError):  # settled by another run meanwhile
-            settled.append(inbox.settle(path, items, settings))
-    landed = [landed for _, landed, _ in taken]
-    return IngestReport(inbox.NAME, day, bool(taken), landed, stats, gate, settled)
+            settled.append(inbox_files.settle(path, items, settings))
+    return IngestReport(
+        found.name, day, bool(taken), [landed for _, landed, _ in taken], stats, gate, settled
+    )
+
+
+# ---- the stages after ingestion -----------------------------------------------------------------------
 
 
 @stage("extract-plan")
-def plan_extraction(settings: Settings) -> batches.Plan:
+def plan_extraction(settings: Settings, run_id: str = "", _ingested: Any = None) -> list[str]:
+    """Write the papers that need extracting (new, changed, or extracted by another extractor version) as
+    input batches; returns their files (none when nothing needs extracting)."""
     with connect_build(settings) as con:
-        return batches.plan(con, settings)
+        plan = extraction.plan(con, settings)
+    log.info("extraction plan: %d papers in %d batches", plan.papers, len(plan.batches))
+    return [str(path) for path in plan.batches]
 
 
-@stage("extract-batches")
-def extract_batches(plan: batches.Plan, workers: int = 1) -> list[batches.BatchReport]:
-    """Run the plan's batches, in `workers` processes (settings.extract_workers in a run)."""
-
-    def progress(items):
-        return tqdm(
-            items, total=len(plan.batches), desc="extracting", unit="batch", disable=not sys.stderr.isatty()
-        )
-
-    return batches.run_batches(plan.batches, workers, progress)
+def extract_batch(settings: Settings, run_id: str, batch_file: str) -> dict:
+    """One input batch to Parquet (never the build file, so batches run side by side)."""
+    return vars(extraction.run_batch(Path(batch_file)))
 
 
 @stage("extract-load")
-def load_extractions(settings: Settings, plan: batches.Plan) -> batches.LoadReport | None:
-    if not plan.batches:
-        return None
+def load_extractions(settings: Settings, run_id: str, batch_files: list[str]) -> dict:
+    """Swap every batch's mentions and results into the build file, in one transaction."""
+    if not batch_files:
+        return vars(extraction.LoadReport(papers=0, mentions=0, results=0))
     with connect_build(settings) as con:
-        return batches.load(con, plan.folder)
+        return vars(extraction.load(con, Path(batch_files[0]).parent))
 
 
-def extract(settings: Settings) -> ExtractReport:
-    plan = plan_extraction(settings)
-    extract_batches(plan, settings.extract_workers)
-    return ExtractReport(plan.papers, len(plan.batches), load_extractions(settings, plan))
+def build_marts(settings: Settings, run_id: str, _loaded: Any = None) -> dict:
+    return build(settings).as_dict()
 
 
 @stage("check")
-def check_marts(settings: Settings) -> GateReport:
+def check_marts(settings: Settings, run_id: str = "", _built: Any = None) -> dict:
     """The marts suite, on violation counts computed in SQL over the build file (over the changed
     papers' rows when the last build was incremental)."""
     with connect_build(settings, read_only=True) as con:
         changed_only = build_state(con).get("tested") == CHANGED_PAPERS
         checks = suites.mart_violations(changed_only)
         counts = {name: con.execute(sql).fetchone()[0] for name, sql in checks.items()}
-    return check("marts", pd.DataFrame([counts]), suites.marts())
+    return vars(check("marts", pd.DataFrame([counts]), suites.marts()))
+
+
+def publish(settings: Settings, run_id: str, _checked: Any = None) -> dict:
+    return publisher.publish(settings, run_id).as_dict()
+
+
+def _in_process(function: str, settings: Settings, run_id: str, item: Any) -> Any:
+    return call(function, settings, run_id, item)
+
+
+@stage("extract-batches")
+def run_mapped(step: Stage, settings: Settings, run_id: str, items: list) -> list:
+    """A mapped stage over `items`: in this process, or in `settings.extract_workers` processes (spawned,
+    not forked: the parent may hold DuckDB and other threads a fork would copy mid-flight). A failed item
+    raises here after the items already done are kept."""
+    if settings.extract_workers <= 1 or len(items) <= 1:
+        return [step.run(settings, run_id, item) for item in progress(items, step.name, unit="batch")]
+    with ProcessPoolExecutor(
+        max_workers=min(settings.extract_workers, len(items)), mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        done = pool.map(
+            _in_process, [step.function] * len(items), [settings] * len(items), [run_id] * len(items), items
+        )
+        return list(progress(done, step.name, total=len(items), unit="batch"))
+
+
+def run_stages(settings: Settings, run_id: str, upstream: Any = None) -> dict[str, Any]:
+    """The stages after ingestion, in turn; returns what each returned."""
+    outputs: dict[str, Any] = {}
+    for step in AFTER_INGEST:
+        if step.mapped:
+            outputs[step.name] = run_mapped(step, settings, run_id, upstream)  # the next gets the same items
+        else:
+            upstream = outputs[step.name] = step.run(settings, run_id, upstream)
+    return outputs
+
+
+def extract(settings: Settings, run_id: str = "") -> dict:
+    """Plan, extract the batches and load them, as a run does (`paperpulse extract-papers`): how many
+    batches, and what the load changed (papers, mentions, results)."""
+    stages = {step.name: step for step in AFTER_INGEST}
+    batch_files = plan_extraction(settings, run_id)
+    run_mapped(stages["extract_batch"], settings, run_id, batch_files)
+    return {"batches": len(batch_files), **load_extractions(settings, run_id, batch_files)}
+
+
+# ---- whole runs ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    command: str  # run or backfill
+    ingests: list[IngestReport]
+    stages: dict[str, Any]  # what each stage after ingestion returned
+    totals: dict[str, int] = field(default_factory=dict)
+    digest: digests.DigestReport | None = None
+
+    def _sum(self, stat: str) -> int:
+        return sum(getattr(i.load, stat) for i in self.ingests)
+
+    @property
+    def batches(self) -> int:
+        return len(self.stages["plan_extraction"])
+
+    @property
+    def changed_anything(self) -> bool:
+        loaded = sum(self._sum(stat) for stat in ("new", "changed", "relinked", "snapshots"))
+        return loaded + self.stages["load_extractions"]["papers"] > 0 or self.stages["publish"]["published"]
+
+    @property
+    def gates(self) -> list[str]:
+        raw_gates = (
+            self.ingests[0].gate.gate if len(self.ingests) == 1 else f"{len(self.ingests)} raw batches"
+        )
+        extraction_gate = [f"extraction of {self.batches} batches"] if self.batches else []
+        return [raw_gates, *extraction_gate, self.stages["check_marts"]["gate"]]
+
+    def _interval(self) -> str:
+        first, last = self.ingests[0], self.ingests[-1]
+        if len(self.ingests) == 1:
+            return f"{first.source} {first.day}"
+        fetched = sum(i.fetched for i in self.ingests)
+        return (
+            f"{first.source} {first.day}..{last.day} ({len(self.ingests)} days: {fetched} fetched, "
+            f"{len(self.ingests) - fetched} already landed)"
+        )
+
+    def render(self) -> str:
+        published, built = self.stages["publish"], self.stages["build_marts"]
+        marts = ", ".join(f"{name} {rows}" for name, rows in published["row_counts"].items())
+        relinked = self._sum("relinked")
+        lines = [
+            f"paperpulse {self.command} {self.run_id}: {self._interval()}",
+            f"  papers:    {self._sum('loaded')} loaded ({self._sum('new')} new, {self._sum('changed')} "
+            f"changed, {self._sum('unchanged')} unchanged), {self._sum('quarantined')} quarantined; "
+            f"{self.totals.get('papers', 0)} in the warehouse"
+            + (f"; {relinked} merged by title into a paper with an arXiv id" if relinked else ""),
+        ]
+        if any(sources.get(i.source).counts_upvotes for i in self.ingests):
+            lines.append(
+                f"  upvotes:   {self._sum('snapshots')} snapshots added; "
+                f"{self.totals.get('hf_upvote_snapshots', 0)} in the warehouse"
+            )
+        if any(not sources.get(i.source).by_day for i in self.ingests):
+            settled = [path for i in self.ingests for path in i.settled]
+            rejected = sum(path.parent.name == "rejected" for path in settled)
+            lines.append(
+                f"  inbox:     {len(settled)} files: {len(settled) - rejected} processed, {rejected} rejected"
+            )
+        lines += [
+            f"  extracted: {self.stages['load_extractions']['papers']} papers -> "
+            f"{self.totals.get('mentions', 0)} mentions, {self.totals.get('results', 0)} results "
+            "in the warehouse",
+            f"  dbt:       {built['models_built']} models built, {built['tests_passed']} tests passed",
+            f"  gates:     {len(self.gates)} passed ({', '.join(self.gates)})",
+            f"  marts:     {marts}",
+            f"  published: {published['serving_db']} and {published['parquet_dir']}/<mart>.parquet"
+            + ("" if published["published"] else " (unchanged, left as they were)"),
+        ]
+        if self.digest:
+            emailed = f", emailed to {', '.join(self.digest.emailed_to)}" if self.digest.emailed_to else ""
+            lines.append(f"  digest:    {self.digest.markdown_path} and .html{emailed}")
+        if not self.changed_anything:
+            what = "interval was" if len(self.ingests) == 1 else "intervals were"
+            lines.append(f"  nothing changed: this {what} already loaded, extracted and published")
+        return "\n".join(lines)
 
 
 def warehouse_totals(settings: Settings) -> dict[str, int]:
@@ -270,17 +339,8 @@ def new_run_id() -> str:
 
 
 def finish(settings: Settings, run_id: str, command: str, ingests: list[IngestReport]) -> RunSummary:
-    """Everything after ingestion, once: extract what is new, build, gate and publish the marts."""
-    extracted = extract(settings)
-    built = build(settings)
-    marts_gate = check_marts(settings)
-    published = publisher.publish(settings, run_id)
-    gates = [
-        ingests[0].gate.gate if len(ingests) == 1 else f"{len(ingests)} raw batches",
-        *([f"extraction of {extracted.batches} batches"] if extracted.batches else []),
-        marts_gate.gate,
-    ]
-    summary = RunSummary(run_id, command, ingests, extracted, built, gates, published)
+    """Everything after ingestion, once: the stages, then the digest of the published marts."""
+    summary = RunSummary(run_id, command, ingests, run_stages(settings, run_id))
     summary.totals = warehouse_totals(settings)
     summary.digest = digests.deliver(settings)
     return summary
@@ -294,29 +354,27 @@ def run(settings: Settings, source: str = "trending_page", day: date | None = No
 
 
 def backfill(settings: Settings, source: str, since: date, until: date | None = None) -> RunSummary:
-    """Ingest each day from `since` to `until` (default: the latest settled day) in turn, then extract,
-    build, gate and publish once.
+    """Ingest each day from `since` to `until` (default: the latest settled day) in turn, then run the
+    stages after ingestion once.
 
     A day is the unit of progress: once landed and loaded it stays, so an interrupted backfill run
     again fetches only the days that never landed. The stages after ingestion cost the same for one
     day or a hundred and read whatever raw holds, so they run once, at the end."""
-    module = sources.get(source)
-    if getattr(module, "FIXED_DAY", False) or source == inbox.NAME:
+    found = sources.get(source)
+    if found.fixed_day or not found.by_day:
         raise ValueError(f"{source} is not listed by day; backfill a daily source (hf_daily, arxiv)")
-    until = until or module.default_day(settings)
+    until = until or found.default_day(settings)
     if since > until:
         raise ValueError(f"--since {since} is after --until {until}")
-    landing.check_settled(module, until, settings)
+    landing.check_settled(found, until, settings)
     days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
     run_id = new_run_id()
     ingests: list[IngestReport] = []
-    progress = tqdm(days, desc=f"backfill {source}", unit="day", disable=not sys.stderr.isatty())
     # One connection for all days: each day still commits on its own, but the build file checkpoints
     # once, not after every day (a checkpoint rewrites the tables' key indexes whole: a backfill of
     # a thousand days into a growing warehouse spent most of its time there).
     with connect_build(settings, bulk=True) as con:
-        for day in progress:
-            progress.set_postfix_str(day.isoformat())
+        for day in progress(days, f"backfill {source}", unit="day"):
             try:
                 ingests.append(ingest(settings, source, day, refresh=False, con=con))
             except SourceFailed as error:

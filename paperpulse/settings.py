@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     extract_batch_size: int = Field(2000, ge=1)
     # Live sources.
     hf_api_url: str = "https://huggingface.co/api"
-    hf_page_size: int = Field(100, ge=1, le=100)  # the API caps `limit` at 100
+    hf_page_size: int = Field(100, ge=1)  # the API serves at most 100: more is asked as 100
     # Upvotes grow after a listing: the run for day D asks HF again for the days D-1, D-7 (ages in days),
     # landing each answer beside the day's first one, so every listing gets snapshots at several ages.
     hf_refresh_days: CommaSeparatedDays = (1, 7)

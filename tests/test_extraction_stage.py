@@ -1,6 +1,8 @@
 """The extraction stage extracts only what is new or changed, or everything after an extractor change,
 and a plan interrupted part-way resumes without redoing finished batches."""
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -8,6 +10,7 @@ from extract.extractor import EXTRACTOR_VERSION
 from paperpulse import extraction as batches
 from paperpulse import pipeline
 from paperpulse.ingest import raw
+from paperpulse.stages import AFTER_INGEST
 from paperpulse.warehouse.connection import connect_build
 from tests.test_raw_loading import ABSTRACT, record
 
@@ -31,14 +34,14 @@ def planned(settings, version=None) -> int:
 
 def test_only_new_or_changed_papers_are_extracted_again(warehouse):
     first = pipeline.extract(warehouse)
-    assert (first.planned, first.batches, first.load.papers) == (5, 3, 5)
-    assert pipeline.extract(warehouse).planned == 0
+    assert (first["batches"], first["papers"]) == (3, 5)
+    assert pipeline.extract(warehouse)["papers"] == 0
     with duckdb.connect(str(warehouse.build_db)) as con:
         changed = raw.prepare_batch(
             "trending_page", "2024-03-11", [("p", record("Paper 1", abstract=ABSTRACT + " A change."))]
         )
         raw.load_batch(con, changed)
-    assert pipeline.extract(warehouse).planned == 1
+    assert pipeline.extract(warehouse)["papers"] == 1
 
 
 def test_a_new_extractor_version_re_extracts_every_paper(warehouse):
@@ -49,15 +52,16 @@ def test_a_new_extractor_version_re_extracts_every_paper(warehouse):
 
 def test_an_interrupted_plan_resumes_and_skips_finished_batches(warehouse):
     plan = pipeline.plan_extraction(warehouse)
-    first = batches.run_batch(plan.batches[0])  # then the process "dies"
+    first = batches.run_batch(Path(plan[0]))  # then the process "dies"
     assert not first.skipped
     again = pipeline.plan_extraction(warehouse)
-    assert again.folder == plan.folder and again.batches == plan.batches
-    reports = pipeline.extract_batches(again)
-    assert [r.skipped for r in reports] == [True, False, False]
-    loaded = pipeline.load_extractions(warehouse, again)
-    assert loaded.papers == 5
-    assert not plan.folder.exists()
+    assert again == plan
+    extract_batch = next(stage for stage in AFTER_INGEST if stage.mapped)
+    reports = pipeline.run_mapped(extract_batch, warehouse, "run", again)
+    assert [r["skipped"] for r in reports] == [True, False, False]
+    loaded = pipeline.load_extractions(warehouse, "run", again)
+    assert loaded["papers"] == 5
+    assert not Path(plan[0]).parent.exists()
     with duckdb.connect(str(warehouse.build_db)) as con:
         assert con.execute("select count(*), count(distinct paper_id) from raw.extractions").fetchall() == [
             (5, 5)
@@ -66,8 +70,8 @@ def test_an_interrupted_plan_resumes_and_skips_finished_batches(warehouse):
 
 def test_loading_an_unfinished_plan_refuses_and_changes_nothing(warehouse):
     plan = pipeline.plan_extraction(warehouse)
-    batches.run_batch(plan.batches[0])
+    batches.run_batch(Path(plan[0]))
     with pytest.raises(RuntimeError, match=r"2 extraction batches .* are not done"):
-        pipeline.load_extractions(warehouse, plan)
+        pipeline.load_extractions(warehouse, "run", plan)
     with duckdb.connect(str(warehouse.build_db)) as con:
         assert con.execute("select count(*) from raw.extractions").fetchall() == [(0,)]

@@ -66,7 +66,7 @@ def test_a_missing_inbox_has_nothing_ready(tmp_path):
 def test_fetch_returns_each_ready_file_byte_exact_and_the_registry_knows_the_inbox(settings):
     drop(settings, "a.jsonl", line() + "\n")
     drop(settings, "b.jsonl.part", line())
-    assert get("inbox") is inbox
+    assert get("inbox") is inbox.SOURCE
     assert list(inbox.fetch(DAY, settings)) == [Payload("a.jsonl", (line() + "\n").encode())]
 
 

@@ -24,7 +24,7 @@ def landed(day: date, s: Settings) -> bytes:
 
 def test_a_day_is_the_same_bytes_for_the_same_seed_and_differs_for_another(tmp_path):
     day = date(2023, 5, 17)
-    assert get("synthetic") is synthetic
+    assert get("synthetic") is synthetic.SOURCE
     assert landed(day, settings(tmp_path)) == landed(day, settings(tmp_path))
     assert landed(day, settings(tmp_path)) != landed(day, settings(tmp_path, synthetic_seed=14))
     assert landed(day, settings(tmp_path)) != landed(date(2023, 5, 18), settings(tmp_path))

@@ -18,11 +18,10 @@ import hashlib
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import ModuleType
 
 from paperpulse.files import atomic_write, fsync
 from paperpulse.ingest import sources
-from paperpulse.ingest.sources import Payload
+from paperpulse.ingest.sources import Payload, Source
 from paperpulse.settings import Settings
 
 COMPLETE = "_COMPLETE"
@@ -63,12 +62,12 @@ def landed_at(folder: Path) -> datetime:
         return datetime.fromtimestamp(marker.stat().st_mtime, UTC).replace(tzinfo=None)
 
 
-def check_settled(module: ModuleType, day: date, settings: Settings) -> None:
+def check_settled(source: Source, day: date, settings: Settings) -> None:
     """Refuse to fetch a day that is still filling up: it would land incomplete and never be fetched again."""
-    if getattr(module, "SETTLE_DAYS", 0) and day > module.default_day(settings):
+    if source.settle_days and day > source.default_day(settings):
         raise ValueError(
-            f"{module.NAME} {day} has not settled yet (a day is complete {module.SETTLE_DAYS} day(s) "
-            f"later); the latest settled day is {module.default_day(settings)}"
+            f"{source.name} {day} has not settled yet (a day is complete {source.settle_days} day(s) "
+            f"later); the latest settled day is {source.default_day(settings)}"
         )
 
 
@@ -78,13 +77,13 @@ def land(settings: Settings, source: str, day: date, folder: Path | None = None)
     folder = folder or interval_dir(settings, source, day)
     if is_complete(folder):
         return landed_files(folder), False
-    module = sources.get(source)
-    check_settled(module, day, settings)
+    fetcher = sources.get(source)
+    check_settled(fetcher, day, settings)
     partial = folder.with_name(folder.name + PARTIAL)
     shutil.rmtree(partial, ignore_errors=True)  # left by a process killed while fetching
     partial.mkdir(parents=True)
     try:
-        for payload in module.fetch(day, settings):
+        for payload in fetcher.fetch(day, settings):
             atomic_write(partial / payload.name, payload.body)
         atomic_write(partial / COMPLETE, f"{datetime.now(UTC).isoformat()}\n".encode())
     except BaseException:

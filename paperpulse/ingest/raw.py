@@ -20,15 +20,13 @@ import pandas as pd
 
 from paperpulse.hooks import crash_point
 from paperpulse.ingest.records import content_hash, invalid_reason, title_key
-from paperpulse.ingest.sources import Rejected
+from paperpulse.ingest.sources import NAMES, Rejected
 from paperpulse.warehouse.connection import transaction
 
-# Whose title and abstract a paper keeps when several sources list it, best first. arXiv is the
-# paper's own record; HF copies arXiv's text (equal once unwrapped); an inbox line is whatever its
-# author dropped; the trending page rewrites. A source never replaces the text of a better one, so
-# loading the sources in any order, again and again, settles on one text and one content hash.
-# A paper's text is thus always that of the best source among its listings.
-TEXT_PRECEDENCE = ["arxiv", "hf_daily", "inbox", "trending_page"]
+# Whose title and abstract a paper keeps when several sources list it: sources.NAMES, best first. A source
+# never replaces the text of a better one, so loading the sources in any order, again and again, settles on
+# one text and one content hash. A paper's text is thus always that of the best source among its listings.
+TEXT_PRECEDENCE = list(NAMES)
 
 PAPER_COLUMNS = [
     "paper_id",
@@ -241,7 +239,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
                 """
             )
             new, changed = con.execute(
-                "select count(*) filter (where is_new), count(*) filter (where replaces_text) from incoming_text"
+                "select count(*) filter (where is_new), count(*) filter (where replaces_text) "
+                "from incoming_text"
             ).fetchone()
             con.execute(
                 """
@@ -260,7 +259,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
                 create or replace temp table replaced_text as
                 select p.* replace (i.title as title, i.abstract as abstract, i.title_key as title_key,
                                     i.content_hash as content_hash, $now as updated_at)
-                from raw.papers p join incoming_papers i using (paper_id) join incoming_text t using (paper_id)
+                from raw.papers p join incoming_papers i using (paper_id)
+                join incoming_text t using (paper_id)
                 where t.replaces_text
                 """,
                 {"now": now},

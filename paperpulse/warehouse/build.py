@@ -5,9 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import logging
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +23,9 @@ from paperpulse.settings import DBT_PROJECT_DIR, Settings
 from paperpulse.errors import BuildFailed
 from paperpulse.warehouse.connection import connect_build, transaction
 from paperpulse.hooks import stage
+from paperpulse.progress import LOG_EVERY_SECONDS
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class BuildReport:
@@ -35,9 +42,14 @@ class BuildReport:
             self.statuses.get("test", Counter())["pass"] + self.statuses.get("unit_test", Counter())["pass"]
         )
 
+    def as_dict(self) -> dict:
+        return {"models_built": self.models_built, "tests_passed": self.tests_passed, "full_refresh": self.full_refresh}
+
 
 def dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    """Run a dbt command on the project in dbt/ against this home's build file."""
+    """Run a dbt command on the project in dbt/ against this home's build file. Its lines are logged as
+    they come (a line every LOG_EVERY_SECONDS at INFO, all at DEBUG), so a long build shows progress in
+    Airflow's logs; past `settings.dbt_timeout` seconds it is stopped and BuildFailed says so."""
     env = {
         **os.environ,
         "PAPERPULSE_BUILD_DB": str(settings.build_db),
@@ -49,7 +61,39 @@ def dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     }
     command = [os.path.join(os.path.dirname(sys.executable), "dbt"), *args]
     command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+    deadline = time.monotonic() + settings.dbt_timeout
+    with subprocess.Popen(
+        command,
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a timeout stops dbt and whatever it started
+    ) as process:
+        timer = threading.Timer(settings.dbt_timeout, os.killpg, (process.pid, signal.SIGKILL))
+        timer.start()
+        try:
+            stderr = []
+            reader = threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True)
+            reader.start()
+            stdout, last = [], time.monotonic()
+            for line in process.stdout:
+                stdout.append(line)
+                log.debug("dbt: %s", line.rstrip())
+                if _PROGRESS.search(line) and time.monotonic() - last >= LOG_EVERY_SECONDS:
+                    last = time.monotonic()
+                    log.info("dbt %s: %s", args[0], line.strip())
+            process.wait()
+            reader.join()
+        finally:
+            timer.cancel()
+    if time.monotonic() >= deadline and process.returncode < 0:
+        raise BuildFailed(f"dbt {args[0]} did not finish within {settings.dbt_timeout:.0f} s and was stopped")
+    return subprocess.CompletedProcess(command, process.returncode, "".join(stdout), "".join(stderr))
+
+
+_PROGRESS = re.compile(r"\b\d+ of \d+ ")
 
 
 # What the marts are built from besides raw tables: the dbt project and the lexicons it loads as seeds.

@@ -65,6 +65,9 @@ class PublishReport:
     row_counts: dict[str, int]
     how: dict[str, str] | None = None  # mart -> keep, delta or replace
 
+    def as_dict(self) -> dict:
+        return {**vars(self), "serving_db": str(self.serving_db), "parquet_dir": str(self.parquet_dir)}
+
 
 def mart_hashes(con: duckdb.DuckDBPyConnection, schema: str, marts: tuple[str, ...] = MARTS) -> Hashes:
     """Rows and content hash of each of `marts` in `schema`."""

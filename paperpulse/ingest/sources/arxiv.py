@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from paperpulse.errors import SourceFailed
 from paperpulse.ingest import http
 from paperpulse.ingest.records import paper_id_for
-from paperpulse.ingest.sources import Payload, Rejected
+from paperpulse.ingest.sources import Payload, Rejected, Source
 from paperpulse.settings import Settings
 
 NAME = "arxiv"
@@ -185,3 +185,10 @@ def parse(payload: Payload, day: date, settings: Settings) -> Iterator[dict | Re
             yield record(entry, day)
         except ValueError as e:
             yield Rejected(f"{payload.name}: entry {number}: {e}", ET.tostring(entry, encoding="unicode"))
+
+
+def pause_after_fetch(settings: Settings) -> float:
+    return settings.arxiv_min_interval
+
+
+SOURCE = Source(NAME, default_day, fetch, parse, settle_days=SETTLE_DAYS, pause_after_fetch=pause_after_fetch)

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from paperpulse.ingest import http
 from paperpulse.ingest.records import paper_id_for
-from paperpulse.ingest.sources import Payload, Rejected
+from paperpulse.ingest.sources import Payload, Rejected, Source
 from paperpulse.ingest.sources.arxiv import split_id, unwrap
 from paperpulse.settings import Settings
 
@@ -113,3 +113,12 @@ def parse(payload: Payload, day: date, settings: Settings) -> Iterator[dict | Re
             yield record(item, day)
         except ValueError as e:
             yield Rejected(f"{payload.name}: item {number}: {e}", json.dumps(item, ensure_ascii=False))
+
+
+def refetch_ages(settings: Settings) -> tuple[int, ...]:
+    return settings.hf_refresh_days
+
+
+SOURCE = Source(
+    NAME, default_day, fetch, parse, settle_days=SETTLE_DAYS, refetch_ages=refetch_ages, counts_upvotes=True
+)

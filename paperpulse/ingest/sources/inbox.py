@@ -21,13 +21,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from paperpulse.ingest.records import invalid_reason, paper_id_for
-from paperpulse.ingest.sources import Payload, Rejected
+from paperpulse.ingest.sources import Payload, Rejected, Source
 from paperpulse.ingest.sources.arxiv import split_id, unwrap
 from paperpulse.settings import Settings
 
 NAME = "inbox"
 NOT_READY_SUFFIXES = (".tmp", ".part")
-SETTLE_DAYS = 0  # files are taken as they land, not by day
 
 
 def default_day(settings: Settings) -> date:
@@ -157,3 +156,6 @@ def settle(path: Path, items: list[dict | Rejected], settings: Settings) -> Path
     if not any(isinstance(i, dict) for i in items):
         return move_to_rejected(path, reasons or f"{path.name}: no papers in the file", settings)
     return move_to_processed(path, settings, reasons or None)
+
+
+SOURCE = Source(NAME, default_day, fetch, parse, by_day=False)

@@ -23,11 +23,11 @@ from functools import cache
 
 from extract.lexicon import read_lexicons
 from extract.text import sentence_spans
-from paperpulse.ingest.sources import Payload, Rejected, inbox
+from paperpulse.ingest.sources import Payload, Rejected, Source, inbox
 from paperpulse.settings import BUNDLED_PAGE, Settings
 
 NAME = "synthetic"
-SETTLE_DAYS = 0  # a synthetic day is complete as soon as it is generated
+
 REVISIONS_PER_THOUSAND = 10  # new versions of papers listed earlier in the month
 BAD_LINES_PER_DAY = 1  # an abstract too short to load: it goes to quarantine
 CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "stat.ML")
@@ -153,3 +153,6 @@ def parse(payload: Payload, day: date, settings: Settings) -> Iterator[dict | Re
     """The inbox's line format, under this source's name."""
     for item in inbox.parse(payload, day, settings):
         yield item if isinstance(item, Rejected) else {**item, "source": NAME}
+
+
+SOURCE = Source(NAME, default_day, fetch, parse)

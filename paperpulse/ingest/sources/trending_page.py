@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 from paperpulse.ingest.records import paper_id_for
-from paperpulse.ingest.sources import Payload, Rejected
+from paperpulse.ingest.sources import Payload, Rejected, Source
 from paperpulse.settings import BUNDLED_PAGE, Settings
 
 NAME = "trending_page"
-FIXED_DAY = True  # the page is one listing day; a scheduled run of any day covers that day
 _DAY_LINE = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}$")
 
 
@@ -63,3 +62,6 @@ def parse(payload: Payload, day: date, settings: Settings) -> Iterator[dict | Re
             "listed_date": day.isoformat(),
             "extra": {},
         }
+
+
+SOURCE = Source(NAME, default_day, fetch, parse, fixed_day=True)
