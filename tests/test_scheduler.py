@@ -5,7 +5,7 @@ runs). Triggered through Airflow's CLI, watched through its REST API; no `dag.te
 import duckdb
 import pytest
 
-from tests.services import DAG_ID, Airflow, Services, airflow_env
+from tests.services import DAG_ID, Airflow, Services, airflow_env, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,9 @@ def test_scheduler_runs_the_daily_dag_and_publishes(local_airflow, tmp_path):
     airflow = local_airflow
     assert airflow.api("GET", "pools/paperpulse_build")["slots"] == 1
     airflow.wait_for_dag()
+    airflow.wait_for_dag("paperpulse_digest")
     airflow.cli("dags", "unpause", DAG_ID)
+    airflow.cli("dags", "unpause", "paperpulse_digest")
     airflow.cli("dags", "trigger", DAG_ID, "--run-id", RUN_ID)
 
     state = airflow.wait_for_run(RUN_ID)
@@ -44,3 +46,10 @@ def test_scheduler_runs_the_daily_dag_and_publishes(local_airflow, tmp_path):
     with duckdb.connect(str(tmp_path / "warehouse" / "serving.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from dim_papers").fetchone()[0] == 139
         assert con.execute("select run_id from publish_info").fetchone()[0] == RUN_ID
+    # The publish task's Asset event starts the digest DAG, which writes the day's digest.
+    digest_runs = wait_until(
+        lambda: airflow.api("GET", "dags/paperpulse_digest/dagRuns")["dag_runs"], 240, "a digest run"
+    )
+    assert digest_runs[0]["run_type"] == "asset_triggered"
+    assert airflow.wait_for_run(digest_runs[0]["dag_run_id"], "paperpulse_digest") == "success"
+    assert (tmp_path / "warehouse" / "digests" / "2024-03-11.md").exists()
