@@ -9,8 +9,8 @@ adds under TDMSci's conventions only). Its METRIC spans are not used: on the dev
 better than the rules' (2 right spans gained, 2 lost), and on the held-out part worse (extract/README.md).
 
 Trained on TDMSci's learning part (Hou et al., EACL 2021, Apache-2.0; `data/tdmsci/`) by
-`python -m extract.training.train_crf`; the model is `weights/tdmsci_crf.crfsuite` (python-crfsuite), loaded from
-disk. This module imports crfsuite, so nothing on the guidelines' path imports it.
+`python -m extract.training.train_crf`; the model is `weights/tdmsci_crf.crfsuite` (python-crfsuite), loaded
+from disk. This module imports crfsuite, so nothing on the guidelines' path imports it.
 """
 
 from __future__ import annotations

@@ -7,17 +7,18 @@ corpus's own test split.
 
 The learned parts (`extract/names.py`: the name scorer and, under these conventions only, a span filter;
 `extract/crf.py`: a CRF, under these conventions only) are trained on the learning part; their choices
-were made on a dev quarter of it (`extract.training.train_names.dev_split`), with one exception: the CRF's METRIC
-spans were dropped after its first look at the held-out part, where they scored worse (extract/README.md).
+were made on a dev quarter of it (`extract.training.train_names.dev_split`), with one exception: the CRF's
+METRIC spans were dropped after its first look at the held-out part, where they scored worse
+(extract/README.md).
 
 TDMSci marks spans differently from GUIDELINES.md: a dataset keeps the head noun written with it
 ("Europarl corpus", "MD dataset"), and the whole run of capitalised words it stands in ("AFP Gigaword
 English corpus"), and a metric is its bare head ("accuracy" in "prediction accuracy", whose
 "prediction" is a TASK). The extractor is run with those conventions (`conventions="tdmsci"`).
 
-`python -m extract.training.tdmsci` prints the held-out scores; `python -m extract.training.tdmsci --mine` lists the dataset
-and metric names of the learning part that the lexicons do not know yet (what `provenance=tdmsci-train`
-entries were taken from).
+`python -m extract.training.tdmsci` prints the held-out scores; `python -m extract.training.tdmsci --mine`
+lists the dataset and metric names of the learning part that the lexicons do not know yet (what
+`provenance=tdmsci-train` entries were taken from).
 """
 
 from __future__ import annotations
