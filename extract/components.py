@@ -13,18 +13,25 @@ paths of the config's `[initialize.components]` blocks, relative to extract/:
   by their qualifiers and datasets by their splits, and sets `doc._.mentions`.
 - `paperpulse_crf` (TDMSci's conventions only; registered in `crf.py`): a CRF re-tags the dataset mentions.
 - `paperpulse_results`: numeric results tied to a metric or dataset, set on `doc._.results`.
+- `paperpulse_spans`: the pipeline's output as spaCy span groups: `doc.spans["mentions"]` (label = type,
+  kb_id = canonical name, `span._.mention` the Mention) and `doc.spans["results"]` (each result's number
+  as written with its unit, "26.79%", label = its kind, `span._.result` the result dict).
+
+Between components, mentions travel in `doc.user_data` (cheaper than span groups on the hot path); only the
+last component writes the span groups.
 """
 
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
 from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.util import registry
 
 from extract import contexts, definitions, names, results, shapes
@@ -62,9 +69,14 @@ TEXT = "paperpulse_text"
 # What the components hand on, kept in doc.user_data (cheaper than doc._ on the hot path) and also
 # readable as doc._.mentions, doc._.results and doc._.own_methods.
 MENTIONS, RESULTS, OWN_METHODS = "paperpulse_mentions", "paperpulse_results", "paperpulse_own_methods"
+RESULT_SPANS = "paperpulse_result_spans"  # (start, end) of each result's number, in the order of RESULTS
 for _name, _key in (("mentions", MENTIONS), ("results", RESULTS), ("own_methods", OWN_METHODS)):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, getter=lambda doc, key=_key: doc.user_data.get(key))
+# What a span of the output span groups stands for (`paperpulse_spans`).
+for _name in ("mention", "result"):
+    if not Span.has_extension(_name):
+        Span.set_extension(_name, default=None)
 
 
 def data_path(value: str | Path) -> Path:
@@ -457,7 +469,84 @@ def make_results_extractor(nlp: Language, name: str):
         digit_runs = doc.user_data.get(DIGIT_RUNS)
         mentions = doc.user_data.get(MENTIONS) or []
         own = doc.user_data.get(OWN_METHODS) or []
-        doc.user_data[RESULTS] = results.find(text_of(doc), mentions, own, digit_runs)
+        found, value_spans = results.find(text_of(doc), mentions, own, digit_runs)
+        doc.user_data[RESULTS] = found
+        doc.user_data[RESULT_SPANS] = value_spans
         return doc
 
     return extract_results
+
+
+class SpanWriter:
+    """Writes the final mentions and results as span groups: `doc.spans[mentions_key]` (label = type, kb_id =
+    canonical name, `span._.mention` the Mention, in text order) and `doc.spans[results_key]` (each result's
+    number as written with its unit, "26.79%", label = its kind, `span._.result` the result dict, in the
+    order of `doc._.results`).
+
+    The rules find names and numbers on characters, not tokens, so a span may begin or end inside a token
+    ("ImageNet-A" in "ImageNet-A.", "93.3" in "93.3/74.3"); that token is split there first (in about one
+    abstract in twenty), so every span covers exactly its characters."""
+
+    def __init__(self, mentions_key: str, results_key: str):
+        self.mentions_key = mentions_key
+        self.results_key = results_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        mentions = doc.user_data.get(MENTIONS) or ()
+        found = doc.user_data.get(RESULTS) or ()
+        value_spans = doc.user_data.get(RESULT_SPANS) or ()
+        mention_spans, result_spans = _spans(doc, mentions, found, value_spans, "strict")
+        if None in mention_spans or None in result_spans:
+            _split_tokens(doc, [(m.start, m.end) for m in mentions] + list(value_spans))
+            # "expand" only for what no split can align: a span starting in a token's trailing whitespace
+            mention_spans, result_spans = _spans(doc, mentions, found, value_spans, "expand")
+        # What `span._.mention = mention` stores, without building an Underscore object per span (spaCy keeps
+        # a span's extension values in doc.user_data under this key; tests read them back through `span._`).
+        user_data = doc.user_data
+        for span, mention in zip(mention_spans, mentions, strict=True):
+            user_data["._.", "mention", span.start_char, span.end_char] = mention
+        for span, result in zip(result_spans, found, strict=True):
+            user_data["._.", "result", span.start_char, span.end_char] = result
+        doc.spans[self.mentions_key] = mention_spans
+        doc.spans[self.results_key] = result_spans
+        return doc
+
+
+def _spans(doc: Doc, mentions, found, value_spans, alignment: str) -> tuple[list, list]:
+    char_span = doc.char_span
+    return (
+        [char_span(m.start, m.end, m.type, kb_id=m.canonical, alignment_mode=alignment) for m in mentions],
+        [
+            char_span(start, end, result["kind"], alignment_mode=alignment)
+            for (start, end), result in zip(value_spans, found, strict=True)
+        ],
+    )
+
+
+def _split_tokens(doc: Doc, bounds: list[tuple[int, int]]) -> None:
+    """Split every token that one of the (start, end) character spans begins or ends inside."""
+    cuts: dict[int, set[int]] = {}
+    for start, end in bounds:
+        covering = doc.char_span(start, end, alignment_mode="expand")
+        if covering is None or (covering.start_char, covering.end_char) == (start, end):
+            continue
+        first, last = doc[covering.start], doc[covering.end - 1]
+        if first.idx < start:
+            cuts.setdefault(first.i, set()).add(start - first.idx)
+        if last.idx < end < last.idx + len(last):
+            cuts.setdefault(last.i, set()).add(end - last.idx)
+    with doc.retokenize() as retokenizer:
+        for i, offsets in cuts.items():
+            token = doc[i]
+            points = [0, *sorted(offsets), len(token)]
+            orths = [token.text[a:b] for a, b in pairwise(points)]
+            retokenizer.split(token, orths, heads=[(token, k) for k in range(len(orths))])
+
+
+@Language.factory(
+    "paperpulse_spans",
+    default_config={"mentions_key": "mentions", "results_key": "results"},
+    retokenizes=True,
+)
+def make_span_writer(nlp: Language, name: str, mentions_key: str, results_key: str) -> SpanWriter:
+    return SpanWriter(mentions_key, results_key)

@@ -13,7 +13,8 @@ in the same order, one prediction per paper:
 
 The pipeline is assembled from `config.cfg` (spacy.blank("en") plus the components registered in
 `components.py` and `crf.py`) with `spacy.util.load_model_from_config`; `nlp.initialize()` loads the data
-(lexicons, weights). Its variants are overrides of that config (`pipeline_overrides`).
+(lexicons, weights). Its variants are overrides of that config (`pipeline_overrides`). A Doc's output is
+in its span groups, `doc.spans["mentions"]` and `doc.spans["results"]` (`components.SpanWriter`).
 
 The version is a hand-set rules number plus a hash of the config (after overrides), of the data the
 enabled components load and of their code (the modules defining them and the extract/ modules those
@@ -274,6 +275,10 @@ class Extractor:
 
 
 def prediction(paper_id, doc) -> dict:
+    """A paper's prediction from its Doc's mentions and results: the objects its span groups carry
+    (`span._.mention`, `span._.result`), read from `doc._.mentions` and `doc._.results` in the same order.
+    Reading them through the span groups would cost a Span and an Underscore object each, 18 µs an abstract
+    (3% of the extractor's time); tests check that both agree."""
     by_type: dict[str, list[str]] = {entity_type: [] for entity_type in ENTITY_TYPES}
     entities = []
     for mention in doc.user_data.get(components.MENTIONS) or []:

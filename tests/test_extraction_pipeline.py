@@ -1,5 +1,5 @@
 """The extractor's spaCy pipeline as a spaCy project assembles it: from extract/config.cfg with overrides,
-its version derived from the config, data and code, and cheap imports."""
+its output in span groups, its version derived from the config, data and code, and cheap imports."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from spacy.util import load_config, load_model_from_config
 
+from extract import components
 from extract import extractor as extractor_module
 from extract.extractor import (
     CONFIG_FILE,
@@ -48,6 +49,7 @@ def test_the_plain_spacy_way_builds_the_same_pipeline(extractor):
             "paperpulse_definitions",
             "paperpulse_resolve",
             "paperpulse_results",
+            "paperpulse_spans",
         ]
     )
     assert nlp.disabled == ["paperpulse_names", "paperpulse_crf"]
@@ -78,6 +80,54 @@ def test_variants_are_config_overrides():
     nlp = build_pipeline(["seed-001"], "tdmsci")
     assert nlp.get_pipe("paperpulse_resolve").conventions == "tdmsci"
     assert nlp.config["paperpulse"]["held_out_ids"] == ["seed-001"]
+
+
+def test_mentions_and_results_are_span_groups(extractor):
+    nlp = extractor.nlp
+    doc = nlp.make_doc(ABSTRACT)
+    for _, component in nlp.pipeline:
+        doc = component(doc)
+    prediction = next(extractor.extract([{"id": 1, "title": "", "abstract": ABSTRACT}]))
+    mentions = doc.spans["mentions"]
+    assert [(s.text, s.label_, s.kb_id_) for s in mentions] == [
+        (e["surface"], e["type"], e["canonical"]) for e in prediction["entities"]
+    ]
+    assert [(s.start_char, s.end_char) for s in mentions] == [
+        (e["start"], e["end"]) for e in prediction["entities"]
+    ]
+    assert ("ImageNet-A", "dataset") in {(s.text, s.label_) for s in mentions}  # a token "A." split for it
+    assert all(s._.mention.surface == s.text for s in mentions)
+    results = doc.spans["results"]
+    assert [s._.result for s in results] == prediction["results"]
+    assert [s.text for s in results] == ["26.79", "93.3", "74.3", "3x"]  # "93.3/74.3" was one token
+    assert all(s.label_ == s._.result["kind"] for s in results)
+
+
+def test_span_groups_carry_exactly_the_predictions_on_every_bundled_abstract(extractor):
+    """What `prediction` reads (doc._.mentions, doc._.results) is what the span groups hold, span for span,
+    and every span covers exactly its characters (tokens split where a name or number ends inside one)."""
+    from extract.training.train_names import bundled_papers
+
+    nlp, split = extractor.nlp, 0
+    for paper in bundled_papers():
+        doc = nlp.make_doc(paper["abstract"])
+        doc.user_data[components.TEXT] = paper["abstract"]
+        doc.user_data[components.TITLE] = paper["title"]
+        tokens = len(doc)
+        for _, component in nlp.pipeline:
+            doc = component(doc)
+        split += len(doc) > tokens
+        assert doc.text == paper["abstract"]
+        mentions = doc.spans["mentions"]
+        assert [s._.mention for s in mentions] == doc._.mentions
+        for span in mentions:
+            m = span._.mention
+            assert (span.start_char, span.end_char, span.text) == (m.start, m.end, m.surface)
+            assert (span.label_, span.kb_id_) == (m.type, m.canonical)
+        results = doc.spans["results"]
+        assert [s._.result for s in results] == doc._.results
+        assert all(s.text.replace(",", "").lstrip("+").startswith(s._.result["value"]) for s in results)
+    assert split > 10  # some did need a split
 
 
 def test_extractor_version_is_the_shipped_configs():
