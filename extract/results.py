@@ -179,8 +179,9 @@ def _unit_of(raw: str | None) -> str:
 
 def find(
     text: str, mentions: list[Mention], own_methods: list[str], digit_runs: list[int] | None = None
-) -> list[dict]:
-    """The results of an abstract; `digit_runs` (starts of digit runs) saves a scan when already known."""
+) -> tuple[list[dict], list[tuple[int, int]]]:
+    """The results of an abstract, and the (start, end) of each one's number in the text, as written with its
+    unit ("26.79%"); `digit_runs` (starts of digit runs) saves a scan when already known."""
     covered = bytearray(len(text) + 1)  # characters inside mentions: numbers there are parts of names
     for mention in mentions:
         covered[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
@@ -190,8 +191,9 @@ def find(
         if 1 not in covered[n.start : n.end] and _is_candidate(text, n)
     ]
     if not candidates:
-        return []
+        return [], []
     found = []
+    value_spans = []
     own = own_methods[0] if own_methods else None
     paper_dataset = _only([m for m in mentions if m.type == "dataset"])
     spans = sentence_spans(text)
@@ -266,6 +268,7 @@ def find(
             previous = (number, metric, dataset)
             metric = _short_form(text, metric, metrics)
             model = own or _model_before(models, number.start)
+            value_spans.append((number.start, number.end))
             found.append(
                 {
                     "value": number.value,
@@ -279,7 +282,7 @@ def find(
                 }
             )
         _share_dataset_along_metric_list(text, numbers, metrics, found[-len(numbers) :])
-    return found
+    return found, value_spans
 
 
 def _share_dataset_along_metric_list(
