@@ -6,12 +6,9 @@
 -- Incremental: a run extracts the changed papers in the windows (and any in them not extracted yet), and
 -- drops the papers that changed or left the windows (macros/incremental.sql). Which window a paper is in
 -- moves every day, so the marts work it out from first_listed_date.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_changed_papers(also=trend_window('first_listed_date', as_of_day(ref('int_paper_listings_aggregated'))) ~ ' is null') }}",
-) }}
+{{ config(pre_hook="{{ delete_changed_papers(
+    also=trend_window('first_listed_date', as_of_day(ref('int_paper_listings_aggregated'))) ~ ' is null'
+) }}") }}
 
 -- the papers first, their texts after: a filter on a subquery does not keep the scan from reading every text
 with papers_to_extract as (

@@ -3,12 +3,6 @@
 -- takes these columns, and "today" (macros/trends.sql) is the latest last_listed_date, so the intermediate
 -- models that need it (int_phrases_extracted) do not read a mart.
 -- Incremental: rebuilds only the changed papers (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_changed_papers() }}",
-) }}
 
 with papers as (
 
