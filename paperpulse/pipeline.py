@@ -102,7 +102,7 @@ class RunSummary:
         lines += [
             f"  extracted: {self.extract.planned} papers -> {self.totals.get('mentions', 0)} mentions, "
             f"{self.totals.get('results', 0)} results in the warehouse",
-            f"  dbt:       {self.build.models_built} models built, {self.build.tests_passed} tests passed",
+            f"  dbt:       {self.build.describe()}",
             f"  gates:     {len(self.gates)} passed ({', '.join(self.gates)})",
             f"  marts:     {marts}",
             f"  published: {publish.serving_db} and {publish.parquet_dir}/<mart>.parquet"
