@@ -403,20 +403,21 @@ def test_exposures_name_the_code_that_reads_the_marts(built):
     assert exposures["exposure.paperpulse.paperpulse_dashboard"]["url"] == "http://localhost:8501"
 
 
-def test_stale_sources_show_in_the_build_report(built):
+def test_stale_sources_show_in_the_build_report(built, tmp_path):
     """The raw rows above were loaded on 2024-03-18: long past error_after (7 days). `dbt source freshness`
     says so (and exits 1); the report shows it and raises nothing."""
-    tmp, _ = built
+    shutil.copy(built[0] / "build.duckdb", tmp_path / "build.duckdb")  # the fixture holds the file open
+    shutil.copy(built[0] / "target" / "run_results.json", tmp_path / "run_results.json")
     proc = subprocess.run(
         [str(DBT), "source", "freshness"],
         cwd=DBT_DIR,
-        env=dbt_env(tmp, tmp / "build.duckdb"),
+        env=dbt_env(tmp_path, tmp_path / "build.duckdb"),
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert proc.returncode == 1, proc.stdout[-3000:]
-    report = BuildReport.from_artifacts(tmp / "target" / "run_results.json", tmp / "target" / "sources.json")
+    report = BuildReport.from_artifacts(tmp_path / "run_results.json", tmp_path / "target" / "sources.json")
     stale = {source.source: source for source in report.stale_sources}
     assert set(stale) == {"raw.papers", "raw.paper_listings"}
     assert stale["raw.papers"].status == "error" and stale["raw.papers"].age_seconds > 7 * 86400
