@@ -24,6 +24,7 @@ import pytest
 from paperpulse.ingest.records import content_hash, title_key
 from paperpulse.warehouse.build import BuildReport, SourceFreshness
 from paperpulse.warehouse.connection import ensure_schema
+from tests.conftest import dbt_build
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT = Path(sys.executable).with_name("dbt")
@@ -182,15 +183,7 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     build_db = tmp / "build.duckdb"
     with duckdb.connect(str(build_db)) as con:
         write_raw_tables(con)
-    proc = subprocess.run(
-        [str(DBT), "build"],
-        cwd=DBT_DIR,
-        env=dbt_env(tmp, build_db),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    dbt_build(build_db, tmp)
     con = duckdb.connect(str(build_db), read_only=True)
     yield tmp, con
     con.close()
