@@ -121,7 +121,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from paperpulse.warehouse.build import build
 
     report = build(Settings.from_env())
-    print(f"dbt: {report.models_built} models built, {report.tests_passed} tests passed")
+    print(f"dbt: {report.describe()}")
     return 0
 
 

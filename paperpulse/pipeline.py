@@ -311,7 +311,7 @@ class RunSummary:
             f"  extracted: {self.stages['load_extractions']['papers']} papers -> "
             f"{self.totals.get('mentions', 0)} mentions, {self.totals.get('results', 0)} results "
             "in the warehouse",
-            f"  dbt:       {built['models_built']} models built, {built['tests_passed']} tests passed",
+            f"  dbt:       {built['describe']}",
             f"  gates:     {len(self.gates)} passed ({', '.join(self.gates)})",
             f"  marts:     {marts}",
             f"  published: {published['serving_db']} and {published['parquet_dir']}/<mart>.parquet"

@@ -8,10 +8,13 @@ topics and a paper in none, and days without papers.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,7 +22,9 @@ import duckdb
 import pytest
 
 from paperpulse.ingest.records import content_hash, title_key
+from paperpulse.warehouse.build import BuildReport, SourceFreshness
 from paperpulse.warehouse.connection import ensure_schema
+from tests.conftest import dbt_build
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT = Path(sys.executable).with_name("dbt")
@@ -160,14 +165,8 @@ def write_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def marts(tmp_path_factory: pytest.TempPathFactory):
-    """Build once per module; yield a read-only connection to the built file."""
-    tmp = tmp_path_factory.mktemp("dbt")
-    build_db = tmp / "build.duckdb"
-    with duckdb.connect(str(build_db)) as con:
-        write_raw_tables(con)
-    env = {
+def dbt_env(tmp: Path, build_db: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "PAPERPULSE_BUILD_DB": str(build_db),
         "DO_NOT_TRACK": "1",
@@ -175,13 +174,24 @@ def marts(tmp_path_factory: pytest.TempPathFactory):
         "DBT_TARGET_PATH": str(tmp / "target"),
         "DBT_LOG_PATH": str(tmp / "logs"),
     }
-    proc = subprocess.run(
-        [str(DBT), "build"], cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    """Build once per module; yield the folder (build.duckdb, target/) and a read-only connection."""
+    tmp = tmp_path_factory.mktemp("dbt")
+    build_db = tmp / "build.duckdb"
+    with duckdb.connect(str(build_db)) as con:
+        write_raw_tables(con)
+    dbt_build(build_db, tmp)
     con = duckdb.connect(str(build_db), read_only=True)
-    yield con
+    yield tmp, con
     con.close()
+
+
+@pytest.fixture(scope="module")
+def marts(built) -> duckdb.DuckDBPyConnection:
+    return built[1]
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, *params) -> list[tuple]:
@@ -332,3 +342,121 @@ def test_topic_trends_per_day_and_week(marts):
         ("day", 8 * topics),
         ("week", 2 * topics),
     ]
+
+
+def manifest(built) -> dict:
+    return json.loads((built[0] / "target" / "manifest.json").read_text())
+
+
+def test_no_intermediate_model_reads_a_mart(built):
+    """staging -> intermediate -> marts: every ref() of an intermediate model (its SQL, its hooks) is a
+    staging or intermediate model or a seed."""
+    nodes = manifest(built)["nodes"]
+    schema_of = {node["name"]: node["config"].get("schema") for node in nodes.values()}
+    intermediate = [
+        n for n in nodes.values() if n["resource_type"] == "model" and n["config"]["schema"] == "intermediate"
+    ]
+    assert len(intermediate) >= 8
+    for node in intermediate:
+        refs = {nodes[uid]["name"] for uid in node["depends_on"]["nodes"] if uid in nodes}
+        hooks = " ".join(hook["sql"] for hook in node["config"]["pre-hook"])
+        refs |= set(re.findall(r"ref\('(\w+)'\)", node["raw_code"] + hooks))
+        assert {ref for ref in refs if schema_of.get(ref) == "marts"} == set(), node["name"]
+
+
+def test_materialisations_are_set_per_folder(built):
+    """dbt_project.yml says how models are materialised, by folder: a model's file says nothing of it, and
+    every model in a paper_keyed/ folder is incremental, deletes the changed papers first and has its data
+    tests limited to the rows the pipeline's incremental builds changed."""
+    nodes = manifest(built)["nodes"]
+    models = {uid: n for uid, n in nodes.items() if n["resource_type"] == "model"}
+    paper_keyed = {uid for uid, n in models.items() if "/paper_keyed/" in n["original_file_path"]}
+    assert {models[uid]["name"] for uid in paper_keyed} >= {"int_entity_papers", "dim_papers", "fct_mentions"}
+    for uid, node in models.items():
+        assert not re.search(r"materialized|incremental_strategy|on_schema_change", node["raw_code"]), uid
+        if uid in paper_keyed:
+            assert node["config"]["materialized"] == "incremental", uid
+            assert "delete_changed_papers()" in node["config"]["pre-hook"][0]["sql"], uid
+    tests = [
+        n for n in nodes.values() if n["resource_type"] == "test" and n.get("attached_node") in paper_keyed
+    ]
+    assert len(tests) >= 30
+    assert all(n["config"]["where"] and "true" in n["config"]["where"] for n in tests)
+    assert models["model.paperpulse.topic_trends"]["config"]["materialized"] == "table"
+    assert models["model.paperpulse.int_lexicon_aliases_unioned"]["config"]["materialized"] == "view"
+
+
+def test_exposures_name_the_code_that_reads_the_marts(built):
+    exposures = manifest(built)["exposures"]
+    assert {e["name"] for e in exposures.values()} == {"paperpulse_dashboard", "paperpulse_daily_digest"}
+    for exposure in exposures.values():
+        code = exposure["config"]["meta"]["code"]
+        assert (DBT_DIR.parent / code).is_file(), code
+        assert code in exposure["description"]
+    assert exposures["exposure.paperpulse.paperpulse_dashboard"]["url"] == "http://localhost:8501"
+
+
+def test_stale_sources_show_in_the_build_report(built, tmp_path):
+    """The raw rows above were loaded on 2024-03-18: long past error_after (7 days). `dbt source freshness`
+    says so (and exits 1); the report shows it and raises nothing."""
+    shutil.copy(built[0] / "build.duckdb", tmp_path / "build.duckdb")  # the fixture holds the file open
+    shutil.copy(built[0] / "target" / "run_results.json", tmp_path / "run_results.json")
+    proc = subprocess.run(
+        [str(DBT), "source", "freshness"],
+        cwd=DBT_DIR,
+        env=dbt_env(tmp_path, tmp_path / "build.duckdb"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    report = BuildReport.from_artifacts(tmp_path / "run_results.json", tmp_path / "target" / "sources.json")
+    stale = {source.source: source for source in report.stale_sources}
+    assert set(stale) == {"raw.papers", "raw.paper_listings"}
+    assert stale["raw.papers"].status == "error" and stale["raw.papers"].age_seconds > 7 * 86400
+    assert re.search(
+        r"; stale sources: raw\.paper_listings last loaded \d+\.\d days ago \(error after 7 days\), "
+        r"raw\.papers last loaded \d+\.\d days ago \(error after 7 days\)$",
+        report.describe(),
+    ), report.describe()
+
+
+def test_a_warn_severity_test_shows_in_the_build_report(tmp_path):
+    """A data test of severity warn that finds rows does not fail the build: it is counted and named."""
+    project = tmp_path / "project"
+    shutil.copytree(DBT_DIR, project / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(DBT_DIR.parent / "extract" / "lexicons", project / "extract" / "lexicons")
+    (project / "dbt" / "tests" / "assert_nothing_here.sql").write_text(
+        "{{ config(severity='warn') }}\nselect 1 as found\n"
+    )
+    proc = subprocess.run(
+        [str(DBT), "build", "--select", "assert_nothing_here"],
+        cwd=project / "dbt",
+        env=dbt_env(tmp_path, tmp_path / "build.duckdb"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report = BuildReport.from_artifacts(tmp_path / "target" / "run_results.json")
+    assert (report.tests_passed, report.tests_warned, report.warned) == (0, 1, ("assert_nothing_here",))
+    assert report.describe().startswith("0 models built, 0 tests passed, 1 warned (assert_nothing_here)")
+
+
+def test_the_build_report_line():
+    statuses = {
+        "model": Counter(success=30),
+        "test": Counter(**{"pass": 200, "warn": 12}),
+        "unit_test": Counter(**{"pass": 5}),
+    }
+    warned = tuple(f"t{n:02}" for n in range(12))
+    fresh = SourceFreshness("raw.papers", "pass", 60.0, "3 days", "7 days")
+    stale = SourceFreshness("raw.paper_listings", "warn", 4.5 * 86400, "3 days", "7 days")
+    report = BuildReport(statuses, warned=warned, freshness=(fresh, stale))
+    assert report.describe() == (
+        "30 models built, 205 tests passed, "
+        "12 warned (t00, t01, t02, t03, t04, t05, t06, t07, t08, t09 and 2 more); "
+        "stale sources: raw.paper_listings last loaded 4.5 days ago (warn after 3 days)"
+    )
+    assert BuildReport(statuses, freshness=(fresh,)).describe() == "30 models built, 205 tests passed"
+    assert BuildReport(statuses).describe().endswith("; source freshness not checked (see dbt's log)")

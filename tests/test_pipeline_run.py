@@ -1,14 +1,22 @@
 """A full run of the real pipeline (real DuckDB, real dbt, real GX) on the bundled page."""
 
+import json
 import os
 import re
 import signal
 import threading
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 
 from paperpulse.cli import interrupted
+from paperpulse.ingest.raw import LoadStats
+from paperpulse.pipeline import ExtractReport, IngestReport, RunSummary
 from paperpulse.settings import MARTS
+from paperpulse.warehouse.build import BuildReport
 from tests.conftest import MART_TABLES, RAW_TABLES, REPO, copy_home, run_cli, sha256, table_counts
 
 
@@ -25,6 +33,44 @@ def test_a_run_loads_extracts_builds_gates_and_publishes_every_mart(first_run):
         for mart in MARTS:
             parquet = home / "parquet" / f"{mart}.parquet"
             assert con.execute(f"select count(*) from '{parquet}'").fetchall()[0][0] == serving[mart], mart
+    # the dbt line: what dbt's own artefacts say, warned tests included (the sources were loaded just now)
+    target = home / "dbt" / "target"
+    report = BuildReport.from_artifacts(target / "run_results.json", target / "sources.json")
+    assert f"  dbt:       {report.describe()}\n" in printed
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    assert report.tests_warned == sum(r["status"] == "warn" for r in results)
+    assert {s.source: s.status for s in report.freshness} == {
+        "raw.paper_listings": "pass",
+        "raw.papers": "pass",
+    }
+    assert "stale" not in printed
+
+
+def test_a_warned_test_is_in_the_run_summary():
+    build = BuildReport(
+        {"model": Counter(success=30), "test": Counter(**{"pass": 205, "warn": 1})}, warned=("t",)
+    )
+    ingest = IngestReport("trending_page", date(2024, 3, 11), True, [], LoadStats(new=1), gate=None)
+    publish = SimpleNamespace(row_counts={}, serving_db=Path("s"), parquet_dir=Path("p"), published=True)
+    summary = RunSummary("r", "run", [ingest], ExtractReport(1, 1), build, publish=publish)
+    assert "\n  dbt:       30 models built, 205 tests passed, 1 warned (t); source freshness not checked" in (
+        summary.render()
+    )
+
+
+def test_a_stale_source_is_shown_and_fails_nothing(published_home, tmp_path):
+    home = copy_home(published_home, tmp_path / "warehouse")
+    with duckdb.connect(str(home / "build.duckdb")) as con:
+        con.execute("update raw.papers set loaded_at = loaded_at - interval 10 day")
+        con.execute("update raw.paper_listings set loaded_at = loaded_at - interval 4 day")
+    printed = run_cli(home, "build").stdout
+    assert re.search(
+        r"^dbt: \d+ models built, \d+ tests passed.*; stale sources: "
+        r"raw\.paper_listings last loaded 4\.0 days ago \(warn after 3 days\), "
+        r"raw\.papers last loaded 10\.0 days ago \(error after 7 days\)$",
+        printed,
+        flags=re.M,
+    ), printed
 
 
 def test_running_again_changes_nothing_and_says_so(published_home):

@@ -2,7 +2,7 @@
     changed since the marts were last published (raw.changed_papers, written in the same transaction as
     the change), deleting those papers' rows first, so a paper that changed or vanished leaves nothing
     stale behind. `dbt build --full-refresh` rebuilds them whole, to the same rows; the pipeline does that
-    whenever the dbt project or the lexicons change (paperpulse/warehouse.py). -#}
+    whenever the dbt project or the lexicons change (paperpulse/warehouse/build.py). -#}
 
 {% macro changed_papers() -%}
     (select paper_id from {{ source('raw', 'changed_papers') }})
@@ -13,8 +13,13 @@
     {%- if is_incremental() %}{{ keyword }} {{ column }} in {{ changed_papers() }}{% endif -%}
 {%- endmacro %}
 
-{#- pre_hook of every paper-keyed incremental model; `also` deletes more rows (a condition). -#}
+{#- The pre-hook of every paper-keyed incremental model (dbt_project.yml: the paper_keyed folders): delete the changed
+    papers' rows; `also` deletes more rows (a condition). A model whose old rows the aggregates need (config
+    meta keep_replaced_rows: int_entity_papers) keeps the changed papers' rows first. -#}
 {% macro delete_changed_papers(also='false') -%}
+    {%- if config.meta_get('keep_replaced_rows', false) -%}
+        {{ keep_replaced_rows() }};
+    {% endif -%}
     {%- if is_incremental() -%}
         delete from {{ this }} where paper_id in {{ changed_papers() }} or ({{ also }})
     {%- else -%}
@@ -25,14 +30,14 @@
 {#- Aggregates over every paper (an entity's paper count, a pair's papers) rebuild incrementally too: from a
     paper-keyed model that keeps the rows it replaces, each aggregate recomputes only the keys the changed
     papers touch, as they are now and as they were, so a count falls when a paper drops a name. The kept
-    rows go once a build has succeeded (paperpulse/warehouse.py record_build). -#}
+    rows go once a build has succeeded (paperpulse/warehouse/build.py record_build). -#}
 
 {% macro replaced(relation) -%}
     {% do return(relation.incorporate(path={'identifier': relation.identifier ~ '_replaced'})) %}
 {%- endmacro %}
 
-{#- pre_hooks of a paper-keyed model whose old rows aggregates need: keep the changed papers' rows, then
-    delete them. A full build starts with nothing kept. -#}
+{#- Keep the changed papers' rows, before delete_changed_papers deletes them. A full build starts with nothing
+    kept. -#}
 {% macro keep_replaced_rows() -%}
     {%- if is_incremental() -%}
         create table if not exists {{ replaced(this) }} as from {{ this }} limit 0;

@@ -3,6 +3,8 @@
     marts describe the data they hold, not the wall clock (the bundled page from 2024 still has a today).
     recent = the 7 days ending on it; baseline = the 28 days before those (lengths: vars in dbt_project.yml). -#}
 
+{#- `papers_relation` has a paper's last_listed_date: int_paper_listings_aggregated, or dim_papers, which takes it
+    from there (the marts read dim_papers, the intermediate models int_paper_listings_aggregated: the same day). -#}
 {% macro as_of_day(papers_relation) -%}
     (select max(last_listed_date) from {{ papers_relation }})
 {%- endmacro %}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import logging
+import os
 import re
 import signal
 import subprocess
@@ -19,18 +19,53 @@ from pathlib import Path
 
 import duckdb
 
-from paperpulse.settings import DBT_PROJECT_DIR, Settings
 from paperpulse.errors import BuildFailed
-from paperpulse.warehouse.connection import connect_build, transaction
 from paperpulse.hooks import stage
 from paperpulse.progress import LOG_EVERY_SECONDS
+from paperpulse.settings import DBT_PROJECT_DIR, Settings
+from paperpulse.warehouse.connection import connect_build, transaction
+
 log = logging.getLogger(__name__)
+WARNED_SHOWN = 10  # tests named in the summary line when more warned
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    """One raw table's `dbt source freshness` result (dbt/models/staging/_sources.yml says how fresh)."""
+
+    source: str  # raw.papers
+    status: str  # pass, warn, error (past error_after) or runtime error
+    age_seconds: float | None = None  # since the newest loaded_at
+    warn_after: str = ""  # "3 days"
+    error_after: str = ""
+
+    @property
+    def stale(self) -> bool:
+        return self.status in ("warn", "error")
+
+    def as_dict(self) -> dict:
+        return {
+            "models_built": self.models_built,
+            "tests_passed": self.tests_passed,
+            "full_refresh": self.full_refresh,
+            "describe": self.describe(),
+        }
+
+    def describe(self) -> str:
+        if self.age_seconds is None:
+            return f"{self.source} ({self.status})"
+        after = (
+            f"error after {self.error_after}" if self.status == "error" else f"warn after {self.warn_after}"
+        )
+        return f"{self.source} last loaded {self.age_seconds / 86400:.1f} days ago ({after})"
 
 
 @dataclass(frozen=True)
 class BuildReport:
     statuses: dict[str, Counter] = field(default_factory=dict)  # resource type -> status counts
     full_refresh: bool = False  # every model rebuilt whole (the first build, or the project changed)
+    warned: tuple[str, ...] = ()  # the tests that warned (severity warn), by name
+    freshness: tuple[SourceFreshness, ...] | None = None  # None: `dbt source freshness` gave no answer
 
     @property
     def models_built(self) -> int:
@@ -42,15 +77,63 @@ class BuildReport:
             self.statuses.get("test", Counter())["pass"] + self.statuses.get("unit_test", Counter())["pass"]
         )
 
-    def as_dict(self) -> dict:
-        return {"models_built": self.models_built, "tests_passed": self.tests_passed, "full_refresh": self.full_refresh}
+    @property
+    def tests_warned(self) -> int:
+        return len(self.warned)
+
+    @property
+    def stale_sources(self) -> list[SourceFreshness]:
+        return [source for source in self.freshness or () if source.stale]
+
+    def describe(self) -> str:
+        """`30 models built, 205 tests passed, 3 warned (name, name, name)`, and any stale source."""
+        line = f"{self.models_built} models built, {self.tests_passed} tests passed"
+        if self.warned:
+            names = ", ".join(self.warned[:WARNED_SHOWN])
+            more = len(self.warned) - WARNED_SHOWN
+            line += f", {len(self.warned)} warned ({names}{f' and {more} more' if more > 0 else ''})"
+        if self.freshness is None:
+            line += "; source freshness not checked (see dbt's log)"
+        elif self.stale_sources:
+            line += "; stale sources: " + ", ".join(source.describe() for source in self.stale_sources)
+        return line
+
+    @classmethod
+    def from_artifacts(cls, run_results: Path, sources: Path | None = None, full_refresh: bool = False):
+        """From `dbt build`'s run_results.json and, when given, `dbt source freshness`'s sources.json
+        (missing: freshness was not checked)."""
+        statuses: dict[str, Counter] = {}
+        warned = []
+        for result in json.loads(run_results.read_text())["results"]:
+            resource_type = result["unique_id"].split(".", 1)[0]
+            statuses.setdefault(resource_type, Counter())[result["status"]] += 1
+            if result["status"] == "warn":
+                warned.append(result["unique_id"].split(".")[2])  # test.<project>.<name>[.<hash>]
+        freshness = None
+        if sources is not None and sources.exists():
+            results = json.loads(sources.read_text())["results"]
+            freshness = tuple(sorted((source_freshness(r) for r in results), key=lambda f: f.source))
+        return cls(statuses, full_refresh, tuple(sorted(warned)), freshness)
 
 
-def dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    """Run a dbt command on the project in dbt/ against this home's build file. Its lines are logged as
-    they come (a line every LOG_EVERY_SECONDS at INFO, all at DEBUG), so a long build shows progress in
-    Airflow's logs; past `settings.dbt_timeout` seconds it is stopped and BuildFailed says so."""
-    env = {
+def source_freshness(result: dict) -> SourceFreshness:
+    def after(criteria: dict | None) -> str:
+        if not criteria or criteria.get("count") is None:
+            return ""
+        return f"{criteria['count']} {criteria['period']}{'s' * (criteria['count'] != 1)}"
+
+    criteria = result.get("criteria") or {}
+    return SourceFreshness(
+        source=result["unique_id"].removeprefix("source.").split(".", 1)[1],  # source.<project>.raw.papers
+        status=result["status"],
+        age_seconds=result.get("max_loaded_at_time_ago_in_s"),
+        warn_after=after(criteria.get("warn_after")),
+        error_after=after(criteria.get("error_after")),
+    )
+
+
+def _dbt_env(settings: Settings) -> dict[str, str]:
+    return {
         **os.environ,
         "PAPERPULSE_BUILD_DB": str(settings.build_db),
         "PAPERPULSE_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
@@ -59,41 +142,63 @@ def dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
         "DO_NOT_TRACK": "1",
         "DBT_USE_COLORS": "false",  # its lines go into error messages
     }
-    command = [os.path.join(os.path.dirname(sys.executable), "dbt"), *args]
-    command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    deadline = time.monotonic() + settings.dbt_timeout
+
+
+PROJECT_ARGS = ("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR))
+
+
+def dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    """Run a dbt command on the project in dbt/ against this home's build file."""
+    return _run(settings, [os.path.join(os.path.dirname(sys.executable), "dbt"), *args, *PROJECT_ARGS])
+
+
+def _run(settings: Settings, command: list[str]) -> subprocess.CompletedProcess:
+    """Run dbt in dbt/ with this home's environment. Its lines are logged as they come (one every
+    LOG_EVERY_SECONDS at INFO, all at DEBUG), so a long build shows progress in Airflow's logs; past
+    `settings.dbt_timeout` seconds it is stopped (with whatever it started) and BuildFailed says so."""
     with subprocess.Popen(
         command,
         cwd=DBT_PROJECT_DIR,
-        env=env,
+        env=_dbt_env(settings),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # a timeout stops dbt and whatever it started
+        start_new_session=True,
     ) as process:
         timer = threading.Timer(settings.dbt_timeout, os.killpg, (process.pid, signal.SIGKILL))
         timer.start()
+        stderr: list[str] = []
+        reader = threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True)
+        reader.start()
+        stdout, last = [], time.monotonic()
         try:
-            stderr = []
-            reader = threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True)
-            reader.start()
-            stdout, last = [], time.monotonic()
             for line in process.stdout:
                 stdout.append(line)
                 log.debug("dbt: %s", line.rstrip())
                 if _PROGRESS.search(line) and time.monotonic() - last >= LOG_EVERY_SECONDS:
                     last = time.monotonic()
-                    log.info("dbt %s: %s", args[0], line.strip())
+                    log.info("dbt: %s", line.strip())
             process.wait()
             reader.join()
         finally:
+            timed_out = not timer.is_alive() and process.returncode is not None and process.returncode < 0
             timer.cancel()
-    if time.monotonic() >= deadline and process.returncode < 0:
-        raise BuildFailed(f"dbt {args[0]} did not finish within {settings.dbt_timeout:.0f} s and was stopped")
+    if timed_out:
+        raise BuildFailed(f"dbt did not finish within {settings.dbt_timeout:.0f} s and was stopped")
     return subprocess.CompletedProcess(command, process.returncode, "".join(stdout), "".join(stderr))
 
 
 _PROGRESS = re.compile(r"\b\d+ of \d+ ")
+
+
+def dbt_commands(
+    settings: Settings, *commands: list[str], shared: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
+    """Run dbt commands one after another in one process, on one parse of the project (`shared` args, e.g.
+    --vars, go to the parse and every command; paperpulse/warehouse/dbt_session.py): those before the last
+    only report and cost what they do, not dbt's start; the last one's is the exit status."""
+    session = json.dumps({"shared": [*shared, *PROJECT_ARGS], "commands": [list(args) for args in commands]})
+    return _run(settings, [sys.executable, "-m", "paperpulse.warehouse.dbt_session", session])
 
 
 # What the marts are built from besides raw tables: the dbt project and the lexicons it loads as seeds.
@@ -141,19 +246,22 @@ def build(settings: Settings) -> BuildReport:
     started = datetime.now(UTC).replace(tzinfo=None)
     with connect_build(settings) as con:
         full_refresh = build_state(con).get("project") != fingerprint
-    if full_refresh:
-        completed = dbt(settings, "build", "--full-refresh")
-    else:
-        completed = dbt(settings, "build", "--vars", json.dumps({"tested_rows": TESTED_ROWS}))
-    results_file = settings.home / "dbt" / "target" / "run_results.json"
+    variables = () if full_refresh else ("--vars", json.dumps({"tested_rows": TESTED_ROWS}))
+    target = settings.home / "dbt" / "target"
+    (target / "sources.json").unlink(missing_ok=True)
+    completed = dbt_commands(
+        settings,
+        # first how old the newest raw rows are (sources.json; its lines only in dbt.log, not among the
+        # build's): a stale source shows in the summary, it never fails the build (which, after it, leaves
+        # its manifest.json with the compiled code)
+        ["source", "freshness", "--log-level", "none"],
+        ["build", *(["--full-refresh"] if full_refresh else [])],
+        shared=variables,
+    )
     if completed.returncode != 0:
         raise BuildFailed(f"dbt build failed (exit {completed.returncode}):\n{failure_detail(completed)}")
     record_build(settings, fingerprint, started, full_refresh)
-    statuses: dict[str, Counter] = {}
-    for result in json.loads(results_file.read_text())["results"]:
-        resource_type = result["unique_id"].split(".", 1)[0]
-        statuses.setdefault(resource_type, Counter())[result["status"]] += 1
-    return BuildReport(statuses, full_refresh)
+    return BuildReport.from_artifacts(target / "run_results.json", target / "sources.json", full_refresh)
 
 
 def failure_detail(completed: subprocess.CompletedProcess) -> str:
@@ -171,14 +279,13 @@ def record_build(settings: Settings, fingerprint: str, started: datetime, full_r
     state = {"project": fingerprint, "tested": "all" if full_refresh else CHANGED_PAPERS}
     if full_refresh:
         state[UNPUBLISHED_FULL_BUILD] = "yes"
-    with connect_build(settings) as con:
-        with transaction(con):
-            con.executemany(
-                "insert or replace into raw.build_state values (?, ?)", [list(item) for item in state.items()]
-            )
-            con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
-            for schema, table in con.execute(REPLACED_ROWS_TABLES).fetchall():
-                con.execute(f'delete from "{schema}"."{table}"')  # every aggregate has recomputed their keys
+    with connect_build(settings) as con, transaction(con):
+        con.executemany(
+            "insert or replace into raw.build_state values (?, ?)", [list(item) for item in state.items()]
+        )
+        con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
+        for schema, table in con.execute(REPLACED_ROWS_TABLES).fetchall():
+            con.execute(f'delete from "{schema}"."{table}"')  # every aggregate has recomputed their keys
 
 
 def docs(settings: Settings) -> Path:

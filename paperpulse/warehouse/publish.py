@@ -32,9 +32,9 @@ from pathlib import Path
 
 import duckdb
 
-from paperpulse.settings import MARTS, PAPER_MARTS, Settings
 from paperpulse.files import fsync
 from paperpulse.hooks import crash_point, stage
+from paperpulse.settings import MARTS, PAPER_MARTS, Settings
 from paperpulse.warehouse.build import UNPUBLISHED_FULL_BUILD
 from paperpulse.warehouse.connection import connect_build, transaction
 
@@ -394,13 +394,12 @@ def swap_in(settings: Settings, staged_db: Path, parquet_version: Path) -> None:
 def forget_published_changes(settings: Settings, swapped: bool) -> None:
     """The changes the published marts now include are no longer pending; they are what the spare serving
     file (the version before, if this publish `swapped` files) lacks."""
-    with connect_build(settings) as con:
-        with transaction(con):
-            if swapped:
-                con.execute("delete from raw.published_changes")
-            con.execute("insert into raw.published_changes select paper_id from raw.changed_papers where built")
-            con.execute("delete from raw.changed_papers where built")
-            con.execute("delete from raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD])
+    with connect_build(settings) as con, transaction(con):
+        if swapped:
+            con.execute("delete from raw.published_changes")
+        con.execute("insert into raw.published_changes select paper_id from raw.changed_papers where built")
+        con.execute("delete from raw.changed_papers where built")
+        con.execute("delete from raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD])
 
 
 @stage("publish")

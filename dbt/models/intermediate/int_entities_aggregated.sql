@@ -2,12 +2,7 @@
 -- papers name, with what the lexicon says about it, every alias seen, and how often papers name it.
 -- Incremental: recomputes the entities the changed papers name or named (macros/incremental.sql); the
 -- three dimensions and their tests read the table.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_touched('entity_type, canonical', touched_entities()) }}",
-) }}
+{{ config(pre_hook="{{ delete_touched('entity_type, canonical', touched_entities()) }}") }}
 -- depends_on: {{ ref('int_entity_papers_changed') }}
 
 with lexicon as (

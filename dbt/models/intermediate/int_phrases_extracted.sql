@@ -6,19 +6,16 @@
 -- Incremental: a run extracts the changed papers in the windows (and any in them not extracted yet), and
 -- drops the papers that changed or left the windows (macros/incremental.sql). Which window a paper is in
 -- moves every day, so the marts work it out from first_listed_date.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_changed_papers(also=trend_window('first_listed_date', as_of_day(ref('dim_papers'))) ~ ' is null') }}",
-) }}
+{{ config(pre_hook="{{ delete_changed_papers(
+    also=trend_window('first_listed_date', as_of_day(ref('int_paper_listings_aggregated'))) ~ ' is null'
+) }}") }}
 
 -- the papers first, their texts after: a filter on a subquery does not keep the scan from reading every text
 with papers_to_extract as (
 
     select paper_id
-    from {{ ref('dim_papers') }}
-    where {{ trend_window('first_listed_date', as_of_day(ref('dim_papers'))) }} is not null
+    from {{ ref('stg_raw__papers') }}
+    where {{ trend_window('first_listed_date', as_of_day(ref('int_paper_listings_aggregated'))) }} is not null
     {%- if is_incremental() %}
         and (paper_id in {{ changed_papers() }} or paper_id not in (select paper_id from {{ this }}))
     {%- endif %}
@@ -31,7 +28,7 @@ papers as (
         paper_id,
         first_listed_date,
         lower(title || ' . ' || abstract) as text
-    from {{ ref('dim_papers') }}
+    from {{ ref('stg_raw__papers') }}
     semi join papers_to_extract using (paper_id)
 
 ),

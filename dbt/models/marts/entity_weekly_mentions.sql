@@ -1,12 +1,7 @@
 -- One row per entity (model, dataset or metric) and ISO week in which a paper first listed that week
 -- names it. Sparse: weeks without a mention have no row.
 -- Incremental: recomputes the entity-weeks the changed papers touch (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_touched('entity_type, entity, week_start', touched_entity_weeks()) }}",
-) }}
+{{ config(pre_hook="{{ delete_touched('entity_type, entity, week_start', touched_entity_weeks()) }}") }}
 -- depends_on: {{ ref('int_entity_papers_changed') }}
 
 with entity_papers as (

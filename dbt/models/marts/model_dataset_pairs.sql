@@ -1,12 +1,7 @@
 -- One row per model and dataset named in the same paper (in its mentions or in one of its claims):
 -- how many papers name both and how many claims are about the model on the dataset.
 -- Incremental: recomputes the pairs the changed papers touch (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_touched('model, dataset', touched_model_dataset_pairs()) }}",
-) }}
+{{ config(pre_hook="{{ delete_touched('model, dataset', touched_model_dataset_pairs()) }}") }}
 -- depends_on: {{ ref('int_entity_papers_changed') }}
 
 with entity_papers as (

@@ -1,10 +1,4 @@
 -- Incremental: rebuilds only the changed papers (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_changed_papers() }}",
-) }}
 
 with matches as (
 

@@ -1,12 +1,7 @@
 -- One row per paper and entity it names (in prose or in a claim): the partial counts every aggregate over
 -- entities sums. Incremental, and keeps the rows it replaces (macros/incremental.sql), so the aggregates
 -- recompute only the entities the changed papers name or named.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook=["{{ keep_replaced_rows() }}", "{{ delete_changed_papers() }}"],
-) }}
+{{ config(meta={'keep_replaced_rows': true}) }}
 
 with mentions as (
 

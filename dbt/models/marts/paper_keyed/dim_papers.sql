@@ -1,10 +1,4 @@
 -- Incremental: rebuilds only the changed papers (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_changed_papers() }}",
-) }}
 
 with papers as (
 
@@ -15,16 +9,8 @@ with papers as (
 
 listings as (
 
-    select
-        paper_id,
-        list_sort(list(distinct source)) as sources,
-        count(*) as listing_count,
-        max(listed_date) as last_listed_date,
-        -- sources that count votes (Hugging Face daily papers) put them in the listing's extra
-        max(try_cast(json_extract_string(extra, '$.upvotes') as bigint)) as upvotes
-    from {{ ref('stg_raw__paper_listings') }}
+    select * from {{ ref('int_paper_listings_aggregated') }}
     {{ where_changed() }}
-    group by all
 
 ),
 
@@ -83,9 +69,9 @@ final as (
         papers.first_source,
         papers.first_listed_date,
         papers.first_listed_week,
-        coalesce(listings.last_listed_date, papers.first_listed_date) as last_listed_date,
-        coalesce(listings.sources, cast([] as varchar[])) as sources,
-        coalesce(listings.listing_count, 0) as listing_count,
+        listings.last_listed_date,
+        listings.sources,
+        listings.listing_count,
         coalesce(latest_upvotes.upvotes, listings.upvotes) as upvotes,
         coalesce(topics.topics, cast([] as varchar[])) as topics,
         len(coalesce(topics.topics, cast([] as varchar[]))) as topic_count,

@@ -11,12 +11,6 @@
 -- join on the words at each position and the next ones.
 --
 -- Incremental: rebuilds only the changed papers (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_changed_papers() }}",
-) }}
 
 {%- set max_words = var('topic_keyword_max_words') %}
 

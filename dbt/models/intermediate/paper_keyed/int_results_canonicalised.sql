@@ -2,12 +2,6 @@
 -- first by what the extractor resolved the same surface to in the same paper's mentions, then by the
 -- lexicon's aliases, else the surface itself stands as its own name.
 -- Incremental: rebuilds only the changed papers (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_changed_papers() }}",
-) }}
 
 with results as (
 
