@@ -7,14 +7,13 @@ import signal
 import threading
 from collections import Counter
 from datetime import date
-from pathlib import Path
-from types import SimpleNamespace
 
 import duckdb
 
+from expectations.gate import GateReport
 from paperpulse.cli import interrupted
 from paperpulse.ingest.raw import LoadStats
-from paperpulse.pipeline import ExtractReport, IngestReport, RunSummary
+from paperpulse.pipeline import IngestReport, RunSummary
 from paperpulse.settings import MARTS
 from paperpulse.warehouse.build import BuildReport
 from tests.conftest import MART_TABLES, RAW_TABLES, REPO, copy_home, run_cli, sha256, table_counts
@@ -50,9 +49,18 @@ def test_a_warned_test_is_in_the_run_summary():
     build = BuildReport(
         {"model": Counter(success=30), "test": Counter(**{"pass": 205, "warn": 1})}, warned=("t",)
     )
-    ingest = IngestReport("trending_page", date(2024, 3, 11), True, [], LoadStats(new=1), gate=None)
-    publish = SimpleNamespace(row_counts={}, serving_db=Path("s"), parquet_dir=Path("p"), published=True)
-    summary = RunSummary("r", "run", [ingest], ExtractReport(1, 1), build, publish=publish)
+    ingest = IngestReport(
+        "trending_page", date(2024, 3, 11), True, [], LoadStats(new=1), GateReport("raw", 1, 1)
+    )
+    publish = {"row_counts": {}, "serving_db": "s", "parquet_dir": "p", "published": True}
+    stages = {
+        "plan_extraction": ["b"],
+        "load_extractions": {"papers": 1},
+        "build_marts": build.as_dict(),
+        "check_marts": {"gate": "marts"},
+        "publish": publish,
+    }
+    summary = RunSummary("r", "run", [ingest], stages)
     assert "\n  dbt:       30 models built, 205 tests passed, 1 warned (t); source freshness not checked" in (
         summary.render()
     )

@@ -43,14 +43,6 @@ class SourceFreshness:
     def stale(self) -> bool:
         return self.status in ("warn", "error")
 
-    def as_dict(self) -> dict:
-        return {
-            "models_built": self.models_built,
-            "tests_passed": self.tests_passed,
-            "full_refresh": self.full_refresh,
-            "describe": self.describe(),
-        }
-
     def describe(self) -> str:
         if self.age_seconds is None:
             return f"{self.source} ({self.status})"
@@ -84,6 +76,14 @@ class BuildReport:
     @property
     def stale_sources(self) -> list[SourceFreshness]:
         return [source for source in self.freshness or () if source.stale]
+
+    def as_dict(self) -> dict:
+        return {
+            "models_built": self.models_built,
+            "tests_passed": self.tests_passed,
+            "full_refresh": self.full_refresh,
+            "describe": self.describe(),
+        }
 
     def describe(self) -> str:
         """`30 models built, 205 tests passed, 3 warned (name, name, name)`, and any stale source."""
