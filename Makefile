@@ -69,3 +69,11 @@ PAPERS ?= 1000000
 .PHONY: bench
 bench: install
 	$(BIN)/paperpulse bench --papers $(PAPERS)
+
+# The README's example outputs, regenerated through `paperpulse query` on a fresh warehouse after one run on the
+# bundled page (what `make run` builds); tests/test_readme.py runs the same script with --check.
+.PHONY: readme
+readme: install
+	home=$$(mktemp -d) && PAPERPULSE_LOG_LEVEL=WARNING PAPERPULSE_HOME=$$home/warehouse $(BIN)/paperpulse run > /dev/null \
+		&& $(BIN)/python scripts/readme_examples.py --write --home $$home/warehouse; \
+		status=$$?; rm -rf "$$home"; exit $$status

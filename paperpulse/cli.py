@@ -11,7 +11,7 @@ from datetime import date
 import duckdb
 
 from extract import cli as extract_cli
-from paperpulse import bench
+from paperpulse import bench, query
 from paperpulse.errors import BuildFailed, DigestNotSent, GateFailed, SourceFailed, WarehouseBusy
 from paperpulse.ingest import sources
 from paperpulse.settings import Settings
@@ -166,10 +166,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     serving = Settings.from_env().serving_db
     if not serving.exists():
         raise FileNotFoundError(f"nothing published yet at {serving}: run `paperpulse run` first")
-    with duckdb.connect(str(serving), read_only=True) as con:
-        relation = con.sql(args.sql)
-        if relation is None:
-            return 0
+    with query.connect(serving) as con:
+        relation = query.run(con, args.sql)
         if args.format == "csv":
             relation.to_df().to_csv(sys.stdout, index=False)
         elif args.format == "json":
@@ -221,11 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_docs
     )
 
-    query = commands.add_parser("query", help="SQL over the published marts (read-only)")
-    query.add_argument("sql", help='e.g. "select * from leaderboards limit 10"')
-    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    query.add_argument("--max-rows", type=int, default=100, help="rows shown in table format")
-    query.set_defaults(func=cmd_query)
+    query_command = commands.add_parser(
+        "query", help="one query over the published marts (read-only, no other file)"
+    )
+    query_command.add_argument("sql", help='e.g. "select * from leaderboards limit 10"')
+    query_command.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query_command.add_argument("--max-rows", type=int, default=100, help="rows shown in table format")
+    query_command.set_defaults(func=cmd_query)
 
     extract_cli.add_commands(commands)
     bench.add_command(commands)
