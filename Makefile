@@ -37,10 +37,13 @@ format: install
 clean:
 	rm -rf warehouse dbt/target dbt/logs
 
-# Extraction throughput (abstracts/s per core, ratio to a bare spaCy tokenizer) and peak memory at two sizes.
+# Extraction throughput (abstracts/s per core, whole process, beside a bare spaCy tokenizer) and peak memory on
+# a month of real distinct abstracts, ../shared/data/arxiv_listings/2025-02.jsonl.gz (skipped when absent);
+# LISTINGS=papers.jsonl[.gz] for another file.
+LISTINGS ?=
 .PHONY: bench-extract
 bench-extract: install
-	$(BIN)/python -m extract.training.bench --sizes 20000,100000
+	$(BIN)/python -m extract.training.bench $(LISTINGS)
 
 # A 30-day backfill from simulated Hugging Face days on the local fault server: wall time and row counts.
 .PHONY: bench-backfill

@@ -23,8 +23,8 @@ import os
 import time
 from datetime import date, datetime, timedelta
 
-from airflow.exceptions import AirflowSkipException
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowSkipException
 
 from paperpulse.ingest.sources import NAMES as SOURCES
 from paperpulse.stages import AFTER_INGEST

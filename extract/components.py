@@ -1,4 +1,6 @@
-"""The project's spaCy components. Each adds candidate mentions (or results) to the Doc:
+"""The project's spaCy components, assembled by `extract/config.cfg` (see `extractor.py`). Each adds candidate
+mentions (or results) to the Doc; data (lexicons, weights) is loaded in a component's `initialize`, from the
+paths of the config's `[initialize.components]` blocks, relative to extract/:
 
 - `paperpulse_lexicon`: PhraseMatchers (on LOWER, and on ORTH for names that are also common words) over
   every alias of the lexicons, and token-shape rules that grow a known model name by its version, size and
@@ -9,25 +11,35 @@
   and adds those it accepts as `learned` mentions.
 - `paperpulse_resolve`: adds context rules (`contexts.py`), settles overlapping candidates, extends metrics
   by their qualifiers and datasets by their splits, and sets `doc._.mentions`.
-- `paperpulse_crf` (TDMSci's conventions only): a CRF (`crf.py`) re-tags the dataset mentions.
+- `paperpulse_crf` (TDMSci's conventions only; registered in `crf.py`): a CRF re-tags the dataset mentions.
 - `paperpulse_results`: numeric results tied to a metric or dataset, set on `doc._.results`.
+- `paperpulse_spans`: the pipeline's output as spaCy span groups: `doc.spans["mentions"]` (label = type,
+  kb_id = canonical name, `span._.mention` the Mention) and `doc.spans["results"]` (each result's number
+  as written with its unit, "26.79%", label = its kind, `span._.result` the result dict).
+
+Between components, mentions travel in `doc.user_data` (cheaper than span groups on the hot path); only the
+last component writes the span groups.
 """
 
 from __future__ import annotations
 
 import re
+from itertools import pairwise
+from pathlib import Path
 from typing import NamedTuple
 
-import spacy
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
+from spacy.util import registry
 
 from extract import contexts, definitions, names, results, shapes
 from extract.lexicon import Entry, alias_variants, read_lexicons
 from extract.mentions import FIRM_SOURCES, Mention, resolve_overlaps
 from extract.text import find_any
 
+EXTRACT_DIR = Path(__file__).resolve().parent
 CANDIDATES = "paperpulse_candidates"
 CUES = "paperpulse_cues"
 # Words the rules start from. The lexicon's PhraseMatcher finds them in the same pass as the names, so no
@@ -57,9 +69,34 @@ TEXT = "paperpulse_text"
 # What the components hand on, kept in doc.user_data (cheaper than doc._ on the hot path) and also
 # readable as doc._.mentions, doc._.results and doc._.own_methods.
 MENTIONS, RESULTS, OWN_METHODS = "paperpulse_mentions", "paperpulse_results", "paperpulse_own_methods"
+RESULT_SPANS = "paperpulse_result_spans"  # (start, end) of each result's number, in the order of RESULTS
 for _name, _key in (("mentions", MENTIONS), ("results", RESULTS), ("own_methods", OWN_METHODS)):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, getter=lambda doc, key=_key: doc.user_data.get(key))
+# What a span of the output span groups stands for (`paperpulse_spans`).
+for _name in ("mention", "result"):
+    if not Span.has_extension(_name):
+        Span.set_extension(_name, default=None)
+
+
+def data_path(value: str | Path) -> Path:
+    """A data path of the config: relative paths are relative to extract/."""
+    path = Path(value)
+    return path if path.is_absolute() else EXTRACT_DIR / path
+
+
+@registry.callbacks("paperpulse.lower_only_lexemes.v1")
+def make_lower_only_lexemes():
+    """`[nlp.after_creation]`: the components read only each token's offset, length and LOWER (the phrase
+    matcher's attribute), so a new word's lexeme gets no other attribute: spaCy computes some twenty of
+    them, in Python, for every word it has not seen, about a quarter of the tokenizer's time on new text."""
+
+    def lower_only_lexemes(nlp: Language) -> Language:
+        nlp.vocab.lex_attr_getters = {LOWER: nlp.vocab.lex_attr_getters[LOWER]}
+        return nlp
+
+    return lower_only_lexemes
+
 
 _CHUNK_RUN = re.compile(r"[A-Za-z0-9\-_./+]*")
 
@@ -88,10 +125,22 @@ def text_of(doc: Doc) -> str:
 
 
 class LexiconMatcher:
-    def __init__(self, nlp: Language, entries: list[Entry]):
+    """The lexicons' names and the rules' cue words in one PhraseMatcher pass, and the token-shape rules.
+    The lexicons are loaded by `initialize` (`lexicons`: their folder; `held_out_ids`: seed gold papers whose
+    own entries are left out, for cross-validation)."""
+
+    def __init__(self, nlp: Language):
+        self.vocab = nlp.vocab
+        self._clear()
+
+    def initialize(self, get_examples=None, *, nlp: Language, lexicons: str, held_out_ids: list[str]):
+        self._clear()
+        self._add(nlp, read_lexicons(data_path(lexicons), held_out_ids))
+
+    def _clear(self) -> None:
         # One matcher on LOWER for every alias; names that are also common words ("OPT", "CLIP", "Pile") must
         # then match one of their spellings exactly.
-        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         self.exact_spellings: dict[int, frozenset[str]] = {}
         # Names never written in lower case ("ReaL", "BERT"): a lower-case word is another word ("real").
         self.never_lowercase: set[int] = set()
@@ -104,10 +153,20 @@ class LexiconMatcher:
         self.model_heads: set[str] = set()
         self._chunks: dict[str, _ChunkName | None] = {}
         self._named: dict[tuple[str, str, str], tuple[str, str | None]] = {}
-        # Patterns are tokenized by a twin tokenizer: spaCy caches only the first 10,000 chunks a tokenizer
-        # sees, and the pipeline's own cache is worth more kept for abstracts than for aliases.
-        pattern_tokenizer = spacy.blank("en", vocab=nlp.vocab).tokenizer
         self.cue_kinds: dict[int, str] = {}
+
+    def _add(self, nlp: Language, entries: list[Entry]) -> None:
+        # Patterns are tokenized by the pipeline's tokenizer with its cache closed: spaCy caches only the
+        # first 10,000 chunks a tokenizer sees, and that cache is worth more kept for abstracts than aliases.
+        pattern_tokenizer = nlp.tokenizer
+        cache_size = pattern_tokenizer.max_cache_size
+        pattern_tokenizer.max_cache_size = 0
+        try:
+            self._add_patterns(nlp, entries, pattern_tokenizer)
+        finally:
+            pattern_tokenizer.max_cache_size = cache_size
+
+    def _add_patterns(self, nlp: Language, entries: list[Entry], pattern_tokenizer) -> None:
         for kind, words in CUE_WORDS.items():
             key = f"cue:{kind}"
             self.cue_kinds[nlp.vocab.strings.add(key)] = kind
@@ -278,32 +337,55 @@ _NOT_NAME_PREFIXES = frozenset(
 )
 
 
-@Language.factory("paperpulse_lexicon", default_config={"held_out_ids": []})
-def make_lexicon_matcher(nlp: Language, name: str, held_out_ids: list[str]) -> LexiconMatcher:
-    return LexiconMatcher(nlp, read_lexicons(held_out_ids=held_out_ids))
+@Language.factory("paperpulse_lexicon")
+def make_lexicon_matcher(nlp: Language, name: str) -> LexiconMatcher:
+    return LexiconMatcher(nlp)
 
 
-@Language.factory("paperpulse_definitions", default_config={"held_out_ids": [], "conventions": "guidelines"})
-def make_definition_linker(nlp: Language, name: str, held_out_ids: list[str], conventions: str):
-    expansions = definitions.expansion_words(read_lexicons(held_out_ids=held_out_ids))
-    abstracts = conventions == "guidelines"
+_CONVENTIONS = ("guidelines", "tdmsci")
 
-    def link_definitions(doc: Doc) -> Doc:
+
+def _check_conventions(conventions: str) -> None:
+    if conventions not in _CONVENTIONS:
+        raise ValueError(f"unknown span conventions {conventions!r}")
+
+
+class DefinitionLinker:
+    """Acronym definitions, the paper's own method and coinages (`definitions.py`); the lexicons' spelled-out
+    names, which tell a definition of a known name from a new one, are loaded by `initialize`."""
+
+    def __init__(self, conventions: str):
+        _check_conventions(conventions)
+        self.abstracts = conventions == "guidelines"
+        self.expansions: dict[str, frozenset[str]] = {}
+
+    def initialize(self, get_examples=None, *, nlp: Language, lexicons: str, held_out_ids: list[str]):
+        self.expansions = definitions.expansion_words(read_lexicons(data_path(lexicons), held_out_ids))
+
+    def __call__(self, doc: Doc) -> Doc:
         found = candidates(doc)
         own = definitions.find(
-            text_of(doc), doc.user_data.get(TITLE, ""), found, cues_of(doc), expansions, abstracts
+            text_of(doc), doc.user_data.get(TITLE, ""), found, cues_of(doc), self.expansions, self.abstracts
         )
         doc.user_data[OWN_METHODS] = own
         return doc
 
-    return link_definitions
+
+@Language.factory("paperpulse_definitions", default_config={"conventions": "guidelines"})
+def make_definition_linker(nlp: Language, name: str, conventions: str) -> DefinitionLinker:
+    return DefinitionLinker(conventions)
 
 
 class NameFinder:
-    """Adds the learned scorer's mentions (`names.py`) to the candidates; `scorer` None turns it off."""
+    """Adds the learned scorer's mentions (`names.py`) to the candidates. `initialize` loads the weights
+    (`weights`: a path, or null to keep the scorer set on the component, if any, e.g. one just trained)."""
 
-    def __init__(self, scorer: names.NameScorer | None):
-        self.scorer = scorer
+    def __init__(self) -> None:
+        self.scorer: names.NameScorer | None = None
+
+    def initialize(self, get_examples=None, *, nlp: Language, weights: str | None = None):
+        if weights:
+            self.scorer = names.NameScorer.load(data_path(weights))
 
     def __call__(self, doc: Doc) -> Doc:
         if self.scorer is not None:
@@ -312,12 +394,9 @@ class NameFinder:
         return doc
 
 
-@Language.factory("paperpulse_names", default_config={"weights": "default"})
-def make_name_finder(nlp: Language, name: str, weights: str) -> NameFinder:
-    """`weights`: "default" (the file shipped in the repository), a path, or "" for none."""
-    if not weights:
-        return NameFinder(None)
-    return NameFinder(names.NameScorer.load(names.WEIGHTS_FILE if weights == "default" else weights))
+@Language.factory("paperpulse_names")
+def make_name_finder(nlp: Language, name: str) -> NameFinder:
+    return NameFinder()
 
 
 _NOT_NAMES = frozenset(definitions.NOT_NAMES | definitions.GENERIC_ACRONYMS)
@@ -338,19 +417,25 @@ def _firm_first(found: list[Mention]) -> list[Mention]:
 def make_resolver(nlp: Language, name: str, conventions: str):
     """`conventions`: "guidelines" (GUIDELINES.md spans) or "tdmsci" (TDMSci's: bare metric heads, dataset
     names with the "corpus"/"dataset" written after them)."""
-    if conventions not in ("guidelines", "tdmsci"):
-        raise ValueError(f"unknown span conventions {conventions!r}")
     return Resolver(conventions)
 
 
 class Resolver:
     """Settles the candidates into mentions. Under TDMSci's conventions, `span_filter` (a
     `names.NameScorer` with filter weights) may then drop the dataset and metric mentions TDMSci would not
-    tag ("Wikipedia articles", "the RTE task")."""
+    tag ("Wikipedia articles", "the RTE task"): `initialize` takes it from the pipeline's running name
+    finder when its scorer has filter weights."""
 
     def __init__(self, conventions: str):
+        _check_conventions(conventions)
         self.conventions = conventions
         self.span_filter: names.NameScorer | None = None
+
+    def initialize(self, get_examples=None, *, nlp: Language):
+        scorers = [pipe.scorer for _, pipe in nlp.pipeline if isinstance(pipe, NameFinder)]
+        scorer = scorers[0] if scorers else None
+        with_filter = self.conventions == "tdmsci" and scorer is not None and scorer.filter_weights
+        self.span_filter = scorer if with_filter else None
 
     def __call__(self, doc: Doc) -> Doc:
         conventions = self.conventions
@@ -378,30 +463,90 @@ class Resolver:
         return doc
 
 
-@Language.factory("paperpulse_crf", default_config={"model": "default", "held_out_ids": []})
-def make_crf_tagger(nlp: Language, name: str, model: str, held_out_ids: list[str]):
-    """TDMSci's conventions only: the CRF (`crf.py`) re-tags the dataset mentions. `model`:
-    "default" (the file shipped in the repository) or a path. crfsuite is imported here, not before."""
-    from extract import crf
-
-    tagger = crf.CrfTagger(
-        read_lexicons(held_out_ids=held_out_ids), crf.MODEL_FILE if model == "default" else model
-    )
-
-    def tag(doc: Doc) -> Doc:
-        doc.user_data[MENTIONS] = tagger.tag(text_of(doc), doc, doc.user_data[MENTIONS], candidates(doc))
-        return doc
-
-    return tag
-
-
 @Language.factory("paperpulse_results")
 def make_results_extractor(nlp: Language, name: str):
     def extract_results(doc: Doc) -> Doc:
         digit_runs = doc.user_data.get(DIGIT_RUNS)
         mentions = doc.user_data.get(MENTIONS) or []
         own = doc.user_data.get(OWN_METHODS) or []
-        doc.user_data[RESULTS] = results.find(text_of(doc), mentions, own, digit_runs)
+        found, value_spans = results.find(text_of(doc), mentions, own, digit_runs)
+        doc.user_data[RESULTS] = found
+        doc.user_data[RESULT_SPANS] = value_spans
         return doc
 
     return extract_results
+
+
+class SpanWriter:
+    """Writes the final mentions and results as span groups: `doc.spans[mentions_key]` (label = type, kb_id =
+    canonical name, `span._.mention` the Mention, in text order) and `doc.spans[results_key]` (each result's
+    number as written with its unit, "26.79%", label = its kind, `span._.result` the result dict, in the
+    order of `doc._.results`).
+
+    The rules find names and numbers on characters, not tokens, so a span may begin or end inside a token
+    ("ImageNet-A" in "ImageNet-A.", "93.3" in "93.3/74.3"); that token is split there first (in about one
+    abstract in twenty), so every span covers exactly its characters."""
+
+    def __init__(self, mentions_key: str, results_key: str):
+        self.mentions_key = mentions_key
+        self.results_key = results_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        mentions = doc.user_data.get(MENTIONS) or ()
+        found = doc.user_data.get(RESULTS) or ()
+        value_spans = doc.user_data.get(RESULT_SPANS) or ()
+        mention_spans, result_spans = _spans(doc, mentions, found, value_spans, "strict")
+        if None in mention_spans or None in result_spans:
+            _split_tokens(doc, [(m.start, m.end) for m in mentions] + list(value_spans))
+            # "expand" only for what no split can align: a span starting in a token's trailing whitespace
+            mention_spans, result_spans = _spans(doc, mentions, found, value_spans, "expand")
+        # What `span._.mention = mention` stores, without building an Underscore object per span (spaCy keeps
+        # a span's extension values in doc.user_data under this key; tests read them back through `span._`).
+        user_data = doc.user_data
+        for span, mention in zip(mention_spans, mentions, strict=True):
+            user_data["._.", "mention", span.start_char, span.end_char] = mention
+        for span, result in zip(result_spans, found, strict=True):
+            user_data["._.", "result", span.start_char, span.end_char] = result
+        doc.spans[self.mentions_key] = mention_spans
+        doc.spans[self.results_key] = result_spans
+        return doc
+
+
+def _spans(doc: Doc, mentions, found, value_spans, alignment: str) -> tuple[list, list]:
+    char_span = doc.char_span
+    return (
+        [char_span(m.start, m.end, m.type, kb_id=m.canonical, alignment_mode=alignment) for m in mentions],
+        [
+            char_span(start, end, result["kind"], alignment_mode=alignment)
+            for (start, end), result in zip(value_spans, found, strict=True)
+        ],
+    )
+
+
+def _split_tokens(doc: Doc, bounds: list[tuple[int, int]]) -> None:
+    """Split every token that one of the (start, end) character spans begins or ends inside."""
+    cuts: dict[int, set[int]] = {}
+    for start, end in bounds:
+        covering = doc.char_span(start, end, alignment_mode="expand")
+        if covering is None or (covering.start_char, covering.end_char) == (start, end):
+            continue
+        first, last = doc[covering.start], doc[covering.end - 1]
+        if first.idx < start:
+            cuts.setdefault(first.i, set()).add(start - first.idx)
+        if last.idx < end < last.idx + len(last):
+            cuts.setdefault(last.i, set()).add(end - last.idx)
+    with doc.retokenize() as retokenizer:
+        for i, offsets in cuts.items():
+            token = doc[i]
+            points = [0, *sorted(offsets), len(token)]
+            orths = [token.text[a:b] for a, b in pairwise(points)]
+            retokenizer.split(token, orths, heads=[(token, k) for k in range(len(orths))])
+
+
+@Language.factory(
+    "paperpulse_spans",
+    default_config={"mentions_key": "mentions", "results_key": "results"},
+    retokenizes=True,
+)
+def make_span_writer(nlp: Language, name: str, mentions_key: str, results_key: str) -> SpanWriter:
+    return SpanWriter(mentions_key, results_key)

@@ -4,22 +4,26 @@ It tags the DATASET and METRIC spans of a sentence (BIO) from each token's own f
 affixes, capitalisation, digits, hyphen, the words two either side) and from what the rule pipeline said
 about it: the BIO tag of the rules' final dataset, metric or model mention over it (and its neighbours')
 and that mention's source, and whether a dataset or metric lexicon alias matches over it. Its DATASET spans
-replace the rules' dataset mentions (`CrfTagger`, the `paperpulse_crf` component that `build_pipeline`
-adds under TDMSci's conventions only). Its METRIC spans are not used: on the dev quarter they were no
-better than the rules' (2 right spans gained, 2 lost), and on the held-out part worse (extract/README.md).
+replace the rules' dataset mentions (`CrfTagger`, run by the `paperpulse_crf` component registered here,
+which the pipeline enables under TDMSci's conventions only). Its METRIC spans are not used: on the dev
+quarter they were no better than the rules' (2 right spans gained, 2 lost), and on the held-out part worse
+(extract/README.md).
 
 Trained on TDMSci's learning part (Hou et al., EACL 2021, Apache-2.0; `data/tdmsci/`) by
-`python -m extract.training.train_crf`; the model is `weights/tdmsci_crf.crfsuite` (python-crfsuite),
-loaded from disk. This module imports crfsuite, so nothing on the guidelines' path imports it.
+`python -m extract.training.train_crf`; the model is `weights/tdmsci_crf.crfsuite` (python-crfsuite), loaded
+from disk by the component's `initialize`, so only when the component runs; crfsuite is imported then too:
+nothing on the guidelines' path imports it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pycrfsuite
+from spacy.language import Language
+from spacy.tokens import Doc
 
-from extract.lexicon import Entry, alias_variants
+from extract.components import MENTIONS, candidates, data_path, text_of
+from extract.lexicon import Entry, alias_variants, read_lexicons
 from extract.mentions import Mention
 from extract.names import shape
 
@@ -133,6 +137,8 @@ class CrfTagger:
     else the lexicon's dataset match) inside it, else the surface."""
 
     def __init__(self, entries: list[Entry], model: Path = MODEL_FILE):
+        import pycrfsuite
+
         self.tagger = pycrfsuite.Tagger()
         self.tagger.open(str(model))
         self.canonical = {}
@@ -166,3 +172,26 @@ class CrfTagger:
 
 def _inside(mentions: list[Mention], start: int, end: int) -> list[Mention]:
     return [m for m in mentions if m.type == REPLACED and start <= m.start and m.end <= end]
+
+
+class CrfComponent:
+    """The `paperpulse_crf` component: `initialize` opens the model (`model`) and reads the lexicons'
+    dataset names (`lexicons`, less the entries of `held_out_ids`)."""
+
+    def __init__(self) -> None:
+        self.tagger: CrfTagger | None = None
+
+    def initialize(
+        self, get_examples=None, *, nlp: Language, model: str, lexicons: str, held_out_ids: list[str]
+    ) -> None:
+        self.tagger = CrfTagger(read_lexicons(data_path(lexicons), held_out_ids), data_path(model))
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.user_data[MENTIONS] = self.tagger.tag(text_of(doc), doc, doc.user_data[MENTIONS], candidates(doc))
+        return doc
+
+
+@Language.factory("paperpulse_crf")
+def make_crf_tagger(nlp: Language, name: str) -> CrfComponent:
+    """TDMSci's conventions only: the CRF re-tags the dataset mentions."""
+    return CrfComponent()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,10 +79,3 @@ def alias_variants(alias: str, entity_type: str) -> set[str]:
     if entity_type == "metric":
         variants |= {v + "s" for v in variants if v[-1].isalpha() and v[-1] not in "sS" and len(v) > 3}
     return variants
-
-
-def fingerprint(folder: Path = LEXICON_DIR) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(LEXICON_FILES.values()):
-        digest.update((folder / name).read_bytes())
-    return digest.hexdigest()

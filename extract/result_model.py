@@ -132,7 +132,8 @@ def contexts(
     ]
     if not numbers:
         return []
-    by_start = {r["start"]: r for r in rules.find(text, mentions, own, digit_runs, positions=True)}
+    found_by_rules, number_spans = rules.find(text, mentions, own, digit_runs)
+    by_start = {start: r for r, (start, _) in zip(found_by_rules, number_spans, strict=True)}
     spans = sentence_spans(text)
     starts = [s for s, _ in spans]
     found = []

@@ -186,14 +186,10 @@ def _unit_of(raw: str | None) -> str:
 
 
 def find(
-    text: str,
-    mentions: list[Mention],
-    own_methods: list[str],
-    digit_runs: list[int] | None = None,
-    positions: bool = False,
-) -> list[dict]:
-    """The results of an abstract; `digit_runs` (starts of digit runs) saves a scan when already known.
-    With `positions`, each result also has the `start` of its number."""
+    text: str, mentions: list[Mention], own_methods: list[str], digit_runs: list[int] | None = None
+) -> tuple[list[dict], list[tuple[int, int]]]:
+    """The results of an abstract, and the (start, end) of each one's number in the text, as written with its
+    unit ("26.79%"); `digit_runs` (starts of digit runs) saves a scan when already known."""
     covered = bytearray(len(text) + 1)  # characters inside mentions: numbers there are parts of names
     for mention in mentions:
         covered[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
@@ -201,8 +197,9 @@ def find(
         n for n in numbers_in(text, digit_runs) if 1 not in covered[n.start : n.end] and is_candidate(text, n)
     ]
     if not candidates:
-        return []
+        return [], []
     found = []
+    value_spans = []
     own = own_methods[0] if own_methods else None
     paper_dataset = _only([m for m in mentions if m.type == "dataset"])
     spans = sentence_spans(text)
@@ -277,6 +274,7 @@ def find(
             previous = (number, metric, dataset)
             metric = _short_form(text, metric, metrics)
             model = own or _model_before(models, number.start)
+            value_spans.append((number.start, number.end))
             found.append(
                 {
                     "value": number.value,
@@ -287,11 +285,10 @@ def find(
                     "model": model.surface if isinstance(model, Mention) else model,
                     "evidence": evidence,
                     "condition": condition_match.group(0) if condition_match else None,
-                    **({"start": number.start} if positions else {}),
                 }
             )
         _share_dataset_along_metric_list(text, numbers, metrics, found[-len(numbers) :])
-    return found
+    return found, value_spans
 
 
 def _share_dataset_along_metric_list(

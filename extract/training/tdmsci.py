@@ -7,8 +7,8 @@ corpus's own test split.
 
 The learned parts (`extract/names.py`: the name scorer and, under these conventions only, a span filter;
 `extract/crf.py`: a CRF, under these conventions only) are trained on the learning part; their choices
-were made on a dev quarter of it (`extract.training.train_names.dev_split`), with one exception: the
-CRF's METRIC spans were dropped after its first look at the held-out part, where they scored worse
+were made on a dev quarter of it (`extract.training.train_names.dev_split`), with one exception: the CRF's
+METRIC spans were dropped after its first look at the held-out part, where they scored worse
 (extract/README.md).
 
 TDMSci marks spans differently from GUIDELINES.md: a dataset keeps the head noun written with it

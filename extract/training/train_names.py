@@ -204,26 +204,23 @@ def fit(examples: Examples, l2: float = L2) -> dict[str, list[float]]:
 def train_weights(
     exclude_ids: Iterable[str] = (), tdmsci_sentences: list[tdmsci.Sentence] | None = None
 ) -> dict[str, list[float]]:
-    from extract.training.bench import bundled_papers
-
     exclude_ids = sorted(exclude_ids)
     if tdmsci_sentences is None:
         tdmsci_sentences, _ = tdmsci.split(tdmsci.read_sentences())
     examples = Examples()
     tdmsci_examples(tdmsci_sentences, exclude_ids, examples)
-    papers = _bundled(bundled_papers())
-    # The bundled abstracts are the seed gold's; map their ids to the gold ids so exclusions apply.
-    papers = _with_gold_ids(papers)
-    silver_examples(papers, exclude_ids, examples)
+    silver_examples(bundled_papers(), exclude_ids, examples)
     return fit(examples)
 
 
-def _with_gold_ids(papers: list[dict]) -> list[dict]:
+def bundled_papers() -> list[dict]:
+    """The bundled abstracts under their seed gold ids (so exclusions apply): the seed gold's papers are the
+    bundled trending page's, in the same order, so their texts are read from the gold file (never its labels).
+    """
     from extract.cli import DEFAULT_GOLD
     from extract.training.evaluate import read_jsonl
 
-    gold_ids = {row["abstract"]: row["id"] for row in read_jsonl(DEFAULT_GOLD)}
-    return [{**p, "id": gold_ids.get(p["abstract"], p["id"])} for p in papers]
+    return [{"id": r["id"], "title": r["title"], "abstract": r["abstract"]} for r in read_jsonl(DEFAULT_GOLD)]
 
 
 def filter_examples(
@@ -261,10 +258,8 @@ def context_bound(
 ) -> list[float]:
     """Per class, the most the context features add to a candidate's score over the training texts, plus
     CONTEXT_MARGIN: `NameScorer.predict` skips a candidate whose surface score cannot pass even so."""
-    from extract.training.bench import bundled_papers
-
     exclude_ids = sorted(exclude_ids)
-    papers = [p for p in _with_gold_ids(_bundled(bundled_papers())) if p["id"] not in set(exclude_ids)]
+    papers = [p for p in bundled_papers() if p["id"] not in set(exclude_ids)]
     texts = [(s.text, "") for s in sentences] + [(p["abstract"], p["title"]) for p in papers]
     nlp = _rule_pipeline(exclude_ids, upto_definitions=True)
     bound = [0.0, 0.0, 0.0]
@@ -275,10 +270,6 @@ def context_bound(
             if context is not None:
                 bound = [max(b, s) for b, s in zip(bound, scorer.scores(context), strict=True)]
     return [b + CONTEXT_MARGIN for b in bound]
-
-
-def _bundled(papers: list[dict]) -> list[dict]:
-    return [{"id": p["paper_id"], "title": p["title"], "abstract": p["abstract"]} for p in papers]
 
 
 def train(
