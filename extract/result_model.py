@@ -39,11 +39,93 @@ KINDS = ("absolute", "improvement")
 
 _WORD = re.compile(r"[A-Za-z][\w\-@.]*[\w@]|[A-Za-z]|\d[\d.,]*%?|[()\[\]:;=,/]")
 _STOP = frozenset(
-    ["a", "an", "the", "of", "on", "in", "for", "to", "from", "by", "with", "and", "or", "as", "at", "is", "are", "was", "were", "be", "its", "their", "our", "this", "that", "these", "than", "over", "while", "which", "we", "it"]
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "for",
+        "to",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "as",
+        "at",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "its",
+        "their",
+        "our",
+        "this",
+        "that",
+        "these",
+        "than",
+        "over",
+        "while",
+        "which",
+        "we",
+        "it",
+    ]
 )
 # Words that head a measure ("success rate", "token consumption"): phrases ending in one are metric options.
 METRIC_HEADS = frozenset(
-    ["accuracy", "accuracies", "rate", "rates", "score", "scores", "error", "errors", "ratio", "ratios", "time", "times", "latency", "latencies", "cost", "costs", "speed", "speedup", "throughput", "coverage", "usage", "consumption", "success", "precision", "recall", "f1", "f1-score", "auc", "auroc", "correlation", "agreement", "reduction", "perplexity", "loss", "distance", "similarity", "fidelity", "quality", "efficiency", "utilization", "robustness", "sensitivity", "specificity", "overhead", "memory", "footprint", "gap", "win"]
+    [
+        "accuracy",
+        "accuracies",
+        "rate",
+        "rates",
+        "score",
+        "scores",
+        "error",
+        "errors",
+        "ratio",
+        "ratios",
+        "time",
+        "times",
+        "latency",
+        "latencies",
+        "cost",
+        "costs",
+        "speed",
+        "speedup",
+        "throughput",
+        "coverage",
+        "usage",
+        "consumption",
+        "success",
+        "precision",
+        "recall",
+        "f1",
+        "f1-score",
+        "auc",
+        "auroc",
+        "correlation",
+        "agreement",
+        "reduction",
+        "perplexity",
+        "loss",
+        "distance",
+        "similarity",
+        "fidelity",
+        "quality",
+        "efficiency",
+        "utilization",
+        "robustness",
+        "sensitivity",
+        "specificity",
+        "overhead",
+        "memory",
+        "footprint",
+        "gap",
+        "win",
+    ]
 )
 _COMPARISON_CUES = (
     "than",
@@ -515,17 +597,18 @@ class ResultModel:
             "evidence": c.text[c.sentence[0] : c.sentence[1]],
             "condition": (c.rule or {}).get("condition"),
             "role": role,
-            "names": {s: slots[s].canonical or slots[s].surface for s in SLOTS if slots[s].surface},
             "confidence": round(confidence, 3),
             "leaderboard": rankable and confidence >= self.thresholds["leaderboard"],
         }
 
     def find(
         self, text: str, title: str, mentions: list[Mention], own: list[str], digit_runs=None
-    ) -> list[dict]:
-        found = []
+    ) -> tuple[list[dict], list[tuple[int, int]]]:
+        """The results of an abstract, and the (start, end) of each one's number (as `results.find`)."""
+        found, spans = [], []
         for c in contexts(text, title, mentions, own, digit_runs):
             result = self.predict(c)
             if result:
                 found.append(result)
-        return found
+                spans.append((c.number.start, c.number.end))
+        return found, spans

@@ -85,8 +85,8 @@ def documents(rows: list[dict]) -> list[list[rm.Context]]:
         doc = nlp.make_doc(row["abstract"])
         doc.user_data[components.TEXT] = row["abstract"]
         doc.user_data[components.TITLE] = row.get("title") or ""
-        for _, proc in nlp.pipeline:
-            if proc is not nlp.get_pipe("paperpulse_results"):
+        for name, proc in nlp.pipeline:
+            if name not in ("paperpulse_results", "paperpulse_spans"):  # the numbers are what is learned
                 doc = proc(doc)
         found.append(
             rm.contexts(
