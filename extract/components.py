@@ -479,6 +479,14 @@ class ResultFinder:
         own = doc.user_data.get(OWN_METHODS) or []
         if self.model is None:
             found, value_spans = results.find(text_of(doc), mentions, own, digit_runs)
+            for result in found:  # the rules know no roles or confidence: every complete claim is rankable
+                result["role"] = (
+                    "proposed" if result["model"] in own else "baseline" if result["model"] else "other"
+                )
+                result["confidence"] = None
+                result["leaderboard"] = result["kind"] == "absolute" and all(
+                    result[slot] for slot in ("model", "dataset", "metric")
+                )
         else:
             found, value_spans = self.model.find(
                 text_of(doc), doc.user_data.get(TITLE, ""), mentions, own, digit_runs
