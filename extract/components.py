@@ -34,7 +34,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
-from extract import contexts, definitions, names, results, shapes
+from extract import contexts, definitions, names, result_model, results, shapes
 from extract.lexicon import Entry, alias_variants, read_lexicons
 from extract.mentions import FIRM_SOURCES, Mention, resolve_overlaps
 from extract.text import find_any
@@ -463,18 +463,42 @@ class Resolver:
         return doc
 
 
-@Language.factory("paperpulse_results")
-def make_results_extractor(nlp: Language, name: str):
-    def extract_results(doc: Doc) -> Doc:
+class ResultFinder:
+    """Numeric results: the learned result model (`result_model.py`) over the rules' candidates when its
+    weights are given, else the rules alone (`results.py`)."""
+
+    def __init__(self) -> None:
+        self.model: result_model.ResultModel | None = None
+
+    def initialize(self, get_examples=None, *, nlp: Language, weights: str | None = None):
+        self.model = result_model.ResultModel.load(data_path(weights)) if weights else None
+
+    def __call__(self, doc: Doc) -> Doc:
         digit_runs = doc.user_data.get(DIGIT_RUNS)
         mentions = doc.user_data.get(MENTIONS) or []
         own = doc.user_data.get(OWN_METHODS) or []
-        found, value_spans = results.find(text_of(doc), mentions, own, digit_runs)
+        if self.model is None:
+            found, value_spans = results.find(text_of(doc), mentions, own, digit_runs)
+            for result in found:  # the rules know no roles or confidence: every complete claim is rankable
+                result["role"] = (
+                    "proposed" if result["model"] in own else "baseline" if result["model"] else "other"
+                )
+                result["confidence"] = None
+                result["leaderboard"] = result["kind"] == "absolute" and all(
+                    result[slot] for slot in ("model", "dataset", "metric")
+                )
+        else:
+            found, value_spans = self.model.find(
+                text_of(doc), doc.user_data.get(TITLE, ""), mentions, own, digit_runs
+            )
         doc.user_data[RESULTS] = found
         doc.user_data[RESULT_SPANS] = value_spans
         return doc
 
-    return extract_results
+
+@Language.factory("paperpulse_results")
+def make_results_extractor(nlp: Language, name: str) -> ResultFinder:
+    return ResultFinder()
 
 
 class SpanWriter:

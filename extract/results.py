@@ -33,6 +33,9 @@ _NUMBER = re.compile(
 # The rest of a range after its first number: "40-90%", "0.27%-0.35%", "60% to 75%".
 _RANGE_END = re.compile(r"\\?%?\s?(?:[-–]|to\s)\s?\d+(?:\.\d+)?\s?(?P<unit>\\?%|x\b|×|times\b)")
 DIGIT_RUN = re.compile(r"\d[\d.,]*")
+# "8/644 problems": a fraction of whole numbers is one value; "85.1/76.3" lists two.
+_DENOMINATOR = re.compile(r"/\d{1,7}(?![\d/]|[.,]\d)")
+_INTEGER_BEFORE_SLASH = re.compile(r"(?<![\d.,])\d{1,7}/$")
 _SIGNS = "+-−±~"
 # Units that make a number a result; a bare number needs a metric or dataset named next to it.
 _RESULT_UNITS = {"%", "x", "points", "pp", "ms", "s", "sec", "seconds", "minutes", "hours", "dB"}
@@ -91,7 +94,7 @@ _CONDITION = re.compile(
 )
 _TO_OR_FROM = re.compile(r"\b(?:to|from)\b")
 _TIME_UNITS = frozenset(("s", "sec", "seconds", "minutes", "hours"))
-_YEAR = re.compile(r"(?:19|20)\d\d")
+YEAR = re.compile(r"(?:19|20)\d\d")
 # What may stand between the numbers of one list: "93.3% and 74.3%", "2.46% (90.72% vs. 88.54%) and".
 _LIST_GLUE = re.compile(r"(?:[\s,;/()%+\\x×\-–−]|and\b|or\b|to\b|from\b|vs\.?|versus|\d+(?:\.\d+)?)*")
 # "4% improvement in MRR": the number belongs to the metric after it.
@@ -155,9 +158,14 @@ def _number_at(text: str, position: int) -> Number | None:
         before in "._@^:" or (before == "/" and text[position - 2 : position - 1] not in "0123456789%")
     ):
         return None
+    if before == "/" and _INTEGER_BEFORE_SLASH.search(text, max(0, position - 12), position):
+        return None  # the denominator of a fraction ("8/644"), read with its numerator
     match = _NUMBER.match(text, position)
     if match is None:
         return None
+    fraction = _DENOMINATOR.match(text, match.end("value")) if "." not in match["value"] else None
+    if fraction:  # "8/644": one value, the fraction as written
+        return Number(position, fraction.end(), match["value"].replace(",", "") + fraction.group(), "", sign)
     unit = _unit_of(match["unit"])
     if not unit:
         range_end = _RANGE_END.match(text, match.end())
@@ -186,9 +194,7 @@ def find(
     for mention in mentions:
         covered[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
     candidates = [
-        n
-        for n in numbers_in(text, digit_runs)
-        if 1 not in covered[n.start : n.end] and _is_candidate(text, n)
+        n for n in numbers_in(text, digit_runs) if 1 not in covered[n.start : n.end] and is_candidate(text, n)
     ]
     if not candidates:
         return [], []
@@ -303,10 +309,10 @@ def _share_dataset_along_metric_list(
             sentence_results[index]["dataset"] = sentence_results[index + 1]["dataset"]
 
 
-def _is_candidate(text: str, number: Number) -> bool:
+def is_candidate(text: str, number: Number) -> bool:
     """Not a size, count, year, reference or set-up percentage."""
     start, end, unit, value = number.start, number.end, number.unit, number.value
-    if not unit and _YEAR.fullmatch(value):
+    if not unit and YEAR.fullmatch(value):
         return False
     if unit in ("", "x") and _NOT_RESULT_AFTER.match(text, end):
         return False

@@ -12,10 +12,13 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 ENTITY_KEYS = {"model": "models", "dataset": "datasets", "metric": "metrics"}
-RESULT_RULES = ("results_loose", "results_strict")
+RESULT_RULES = ("results_loose", "results_strict", "leaderboard")
+SLOTS = ("model", "dataset", "metric")
+RANKED_ROLES = ("proposed", "baseline")
 
 
 @dataclass
@@ -111,6 +114,63 @@ def score_results(predicted: list[dict], gold: list[dict], strict: bool) -> Coun
     return Counts(tp=matched, fp=len(predicted) - matched, fn=len(gold) - matched)
 
 
+@cache
+def _aliases() -> dict[tuple[str, str], str]:
+    """(type, case-folded alias) -> canonical name, from the lexicons."""
+    from extract.lexicon import alias_variants, read_lexicons
+
+    return {
+        (entry.type, variant.casefold()): entry.canonical
+        for entry in read_lexicons()
+        for alias in entry.aliases
+        for variant in alias_variants(alias, entry.type)
+    }
+
+
+def same_name(
+    entity_type: str, predicted: str | None, gold: str | None, known: dict[str, str] | None = None
+) -> bool:
+    """Equal case-folded, or one name after the extractor's alias resolution: the lexicons' aliases
+    ("top-1 acc", "top-1 accuracy"), and `known` (case-folded surface -> canonical name of the mentions the
+    extractor found in the abstract: "Semantic Textual Similarity Benchmark (STS-B)")."""
+    p, g = normalise(predicted), normalise(gold)
+    if p == g:
+        return True
+    if p is None or g is None:
+        return False
+    aliases, known = _aliases(), known or {}
+
+    def canonical(name: str) -> str | None:
+        return aliases.get((entity_type, name)) or known.get(name)
+
+    return canonical(p) is not None and canonical(p) == canonical(g)
+
+
+def is_leaderboard_row(result: dict, predicted: bool) -> bool:
+    """A predicted row the extractor marks rankable (or, without the mark, an absolute value with all
+    three names); a gold row: an absolute value of a proposed or baseline model with all three names."""
+    if predicted and "leaderboard" in result:
+        return bool(result["leaderboard"])
+    complete = result.get("kind") == "absolute" and all(result.get(slot) for slot in SLOTS)
+    return complete and (predicted or (result.get("role") or "proposed") in RANKED_ROLES)
+
+
+def score_leaderboard(predicted: list[dict], gold: list[dict], entities: list[dict] = ()) -> Counts:
+    known = {normalise(e["surface"]): e["canonical"] for e in entities}
+    rows = [r for r in predicted if is_leaderboard_row(r, True)]
+    unmatched = [g for g in gold if is_leaderboard_row(g, False)]
+    matched = 0
+    for row in rows:
+        for candidate in unmatched:
+            if _value(row.get("value")) == _value(candidate.get("value")) and all(
+                same_name(slot, row.get(slot), candidate.get(slot), known) for slot in SLOTS
+            ):
+                unmatched.remove(candidate)
+                matched += 1
+                break
+    return Counts(tp=matched, fp=len(rows) - matched, fn=len(unmatched))
+
+
 def score_paper(prediction: dict, gold: dict) -> Scores:
     scores = Scores(papers=1)
     optional = gold.get("optional", [])
@@ -120,6 +180,9 @@ def score_paper(prediction: dict, gold: dict) -> Scores:
     gold_results = gold.get("results", [])
     scores.by_type["results_loose"] = score_results(predicted_results, gold_results, strict=False)
     scores.by_type["results_strict"] = score_results(predicted_results, gold_results, strict=True)
+    scores.by_type["leaderboard"] = score_leaderboard(
+        predicted_results, gold_results, prediction.get("entities", [])
+    )
     return scores
 
 

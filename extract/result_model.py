@@ -1,0 +1,614 @@
+"""The learned result model: the rules (`results.py`) propose, small log-linear models decide.
+
+For every number of a sentence that could be a result (`results.numbers_in`):
+
+1. `result`: is it a result at all (a score, an error, a speed, a gain), or a size, a count, a setting?
+2. `kind`: absolute, or an improvement (a gain, a reduction, "within", "by", a ratio against another system)?
+3. one choice per slot, `metric`, `dataset` and `model`: among the mentions of the sentence (and of the
+   sentence before, which a claim may continue), longer or shorter phrases around them ("average success
+   rate" for "success rate"), the paper's own method, or nothing;
+4. `role`: proposed (the paper's method), baseline (a named existing system compared with or evaluated),
+   or other (humans, chance, unattributed).
+
+Each is a logistic model over sparse features of the number and candidate in context (the words around
+them, distances, the text between them, what the rules chose, what kind of mention it is), trained on the
+listings gold's training part and the seed gold (`extract/training/train_results.py`); the weights ship in
+`weights/results.json`. A calibration model then turns the choices' probabilities into `confidence`, the
+probability that the whole claim is right, and `leaderboard` says whether it can be ranked: an absolute
+value of a proposed or baseline model with a dataset and a metric, at a confidence the development part
+showed precise enough (`leaderboard_threshold`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extract import results as rules
+from extract.mentions import Mention
+from extract.text import sentence_spans
+
+WEIGHTS_FILE = Path(__file__).parent / "weights" / "results.json"
+SLOTS = ("metric", "dataset", "model")
+ROLES = ("proposed", "baseline", "other")
+KINDS = ("absolute", "improvement")
+
+_WORD = re.compile(r"[A-Za-z][\w\-@.]*[\w@]|[A-Za-z]|\d[\d.,]*%?|[()\[\]:;=,/]")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "for",
+        "to",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "as",
+        "at",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "its",
+        "their",
+        "our",
+        "this",
+        "that",
+        "these",
+        "than",
+        "over",
+        "while",
+        "which",
+        "we",
+        "it",
+    ]
+)
+# Words that head a measure ("success rate", "token consumption"): phrases ending in one are metric options.
+METRIC_HEADS = frozenset(
+    [
+        "accuracy",
+        "accuracies",
+        "rate",
+        "rates",
+        "score",
+        "scores",
+        "error",
+        "errors",
+        "ratio",
+        "ratios",
+        "time",
+        "times",
+        "latency",
+        "latencies",
+        "cost",
+        "costs",
+        "speed",
+        "speedup",
+        "throughput",
+        "coverage",
+        "usage",
+        "consumption",
+        "success",
+        "precision",
+        "recall",
+        "f1",
+        "f1-score",
+        "auc",
+        "auroc",
+        "correlation",
+        "agreement",
+        "reduction",
+        "perplexity",
+        "loss",
+        "distance",
+        "similarity",
+        "fidelity",
+        "quality",
+        "efficiency",
+        "utilization",
+        "robustness",
+        "sensitivity",
+        "specificity",
+        "overhead",
+        "memory",
+        "footprint",
+        "gap",
+        "win",
+    ]
+)
+_COMPARISON_CUES = (
+    "than",
+    "over",
+    "surpass",
+    "outperform",
+    "exceed",
+    "beat",
+    "compared",
+    "vs",
+    "versus",
+    "baseline",
+    "against",
+    "relative",
+    "unlike",
+    "prior",
+    "previous",
+    "existing",
+    "from",
+)
+_DISTANCES = (0, 3, 10, 25, 50, 100, 200)
+_NUMBER_GLUE = re.compile(r"\d[\d.,]*")
+
+
+def _bucket(value: float, edges=_DISTANCES) -> str:
+    return str(next((edge for edge in edges if value <= edge), "more"))
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _shape(text: str) -> str:
+    return _NUMBER_GLUE.sub("0", " ".join(_words(text)))[:24]
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
+
+
+def softmax(scores: list[float]) -> list[float]:
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+@dataclass(slots=True)
+class Option:
+    """A candidate for a slot: a surface (None: nothing) and where it stands."""
+
+    surface: str | None
+    start: int = -1
+    end: int = -1
+    kind: str = "none"  # what proposed it: a mention's source, extended, head, own, paper
+    features: list[str] = field(default_factory=list)
+    canonical: str | None = None  # the mention's canonical name (a board's key), else the surface
+
+
+@dataclass(slots=True)
+class Context:
+    """One candidate number of an abstract, with what surrounds it."""
+
+    text: str
+    title: str
+    number: rules.Number
+    sentence: tuple[int, int]
+    previous: tuple[int, int] | None
+    mentions: list[Mention]  # of the whole abstract
+    own: list[str]
+    rule: dict | None  # what the rules made of this number, if they kept it
+    numbers: list[rules.Number]  # every candidate number of the sentence
+
+
+def contexts(
+    text: str, title: str, mentions: list[Mention], own: list[str], digit_runs=None
+) -> list[Context]:
+    """Every number of the abstract that is not part of a name, with its sentence and the rules' result."""
+    covered = bytearray(len(text) + 1)
+    for m in mentions:
+        covered[m.start : m.end] = b"\x01" * (m.end - m.start)
+    numbers = [
+        n
+        for n in rules.numbers_in(text, digit_runs)
+        if 1 not in covered[n.start : n.end] and not (not n.unit and rules.YEAR.fullmatch(n.value))
+    ]
+    if not numbers:
+        return []
+    found_by_rules, number_spans = rules.find(text, mentions, own, digit_runs)
+    by_start = {start: r for r, (start, _) in zip(found_by_rules, number_spans, strict=True)}
+    spans = sentence_spans(text)
+    starts = [s for s, _ in spans]
+    found = []
+    by_sentence: dict[int, list[rules.Number]] = {}
+    for n in numbers:
+        by_sentence.setdefault(max(bisect_right(starts, n.start) - 1, 0), []).append(n)
+    for index, sentence_numbers in by_sentence.items():
+        sentence = spans[index]
+        previous = spans[index - 1] if index else None
+        for n in sentence_numbers:
+            rule = by_start.get(n.start)
+            found.append(Context(text, title, n, sentence, previous, mentions, own, rule, sentence_numbers))
+    return found
+
+
+# ---- features -----------------------------------------------------------------------------------------
+
+
+def number_features(c: Context) -> list[str]:
+    text, n = c.text, c.number
+    s_start, s_end = c.sentence
+    before = _words(text[max(s_start, n.start - 60) : n.start - len(n.sign)])[-4:]
+    after = _words(text[n.end : min(s_end, n.end + 50)])[:4]
+    value = n.value
+    f = [
+        f"unit={n.unit}",
+        f"sign={n.sign}",
+        f"decimal={'.' in value}",
+        f"fraction={'/' in value}",
+        f"digits={len(value.split('.')[0])}",
+        f"rule={'kept' if c.rule else 'dropped'}",
+        f"candidate={rules.is_candidate(text, n)}",
+    ]
+    try:
+        magnitude = float(value.split("/")[0])
+        f.append(f"size={_bucket(magnitude, (1, 10, 100, 1000))}")
+    except ValueError:
+        pass
+    f += [f"w-{i + 1}={w}" for i, w in enumerate(reversed(before))]
+    f += [f"w+{i + 1}={w}" for i, w in enumerate(after)]
+    f += [f"bw={w}" for w in before] + [f"aw={w}" for w in after]
+    if before:
+        f.append(f"w-1&unit={before[-1]}&{n.unit}")
+    if after:
+        f.append(f"w+1&unit={after[0]}&{n.unit}")
+    f.append(f"paren={text[n.start - len(n.sign) - 1 : n.start - len(n.sign)] == '('}")
+    inside = [m for m in c.mentions if s_start <= m.start < s_end]
+    types = {m.type for m in inside}
+    f += [f"has_{t}" for t in sorted(types)]
+    for m in inside:
+        if m.type in ("metric", "dataset"):
+            distance = n.start - m.end if m.end <= n.start else m.start - n.end
+            if 0 <= distance <= 40:
+                f.append(f"near_{m.type}")
+    f.append(f"numbers_in_sentence={_bucket(len(c.numbers), (1, 2, 4))}")
+    if c.rule:
+        f.append(f"rule_kind={c.rule['kind']}")
+    return f
+
+
+def kind_features(c: Context) -> list[str]:
+    text, n = c.text, c.number
+    s_start, s_end = c.sentence
+    before = _words(text[max(s_start, n.start - 80) : n.start - len(n.sign)])[-6:]
+    after = _words(text[n.end : min(s_end, n.end + 60)])[:5]
+    f = [f"unit={n.unit}", f"sign={n.sign}", f"rule_kind={c.rule['kind'] if c.rule else 'none'}"]
+    f += [f"k-{i + 1}={w}" for i, w in enumerate(reversed(before[-3:]))]
+    f += [f"k+{i + 1}={w}" for i, w in enumerate(after[:3])]
+    f += [f"kb={w}" for w in before] + [f"ka={w}" for w in after]
+    return f
+
+
+def _between_features(
+    prefix: str, text: str, start: int, end: int, numbers: list, n: rules.Number
+) -> list[str]:
+    gap = text[start:end]
+    f = [f"{prefix}gap={_bucket(len(gap))}"]
+    if len(gap) <= 16:
+        f.append(f"{prefix}glue={_shape(gap)}")
+    others = sum(1 for o in numbers if o is not n and start <= o.start < end)
+    f.append(f"{prefix}numbers_between={min(others, 2)}")
+    if ";" in gap or ". " in gap:
+        f.append(f"{prefix}clause_break")
+    return f
+
+
+def _mention_option_features(
+    c: Context, slot: str, start: int, end: int, surface: str, kind: str
+) -> list[str]:
+    text, n = c.text, c.number
+    direction = "before" if end <= n.start else "after"
+    f = [f"src={kind}", f"dir={direction}", f"src&dir={kind}&{direction}"]
+    if direction == "before":
+        f += _between_features("b:", text, end, n.start - len(n.sign), c.numbers, n)
+    else:
+        f += _between_features("a:", text, n.end, start, c.numbers, n)
+    if start < c.sentence[0]:
+        f.append("previous_sentence" if c.previous and start >= c.previous[0] else "earlier")
+    elif end > c.sentence[1]:
+        f.append("later")
+    words = surface.lower().split()
+    f += [f"len={min(len(words), 4)}", f"first={words[0]}", f"last={words[-1]}"]
+    left = _words(text[max(0, start - 25) : start])[-2:]
+    right = _words(text[end : end + 25])[:2]
+    f += [f"l1={left[-1]}" if left else "l1=", f"r1={right[0]}" if right else "r1="]
+    if slot == "model":
+        cues = [w for w in _words(text[max(c.sentence[0], start - 40) : start])[-4:]]
+        f += [f"cue={w}" for w in cues if w.startswith(_COMPARISON_CUES)]
+        if text[end : end + 2] in (" (", "(") and text.find(")", end) > n.start > end:
+            f.append("number_in_paren_after")
+        if surface in c.own:
+            f.append("own")
+    if c.rule and (c.rule.get(slot) or "").lower() == surface.lower():
+        f.append("rule_choice")
+    if surface.lower() in c.title.lower():
+        f.append("in_title")
+    count = c.text.count(surface)
+    f.append(f"count={min(count, 3)}")
+    return f
+
+
+def _add(options: dict[str, Option], option: Option) -> None:
+    key = option.surface.lower() if option.surface else ""
+    held = options.get(key)
+    if held is None:
+        options[key] = option
+
+
+def slot_options(c: Context, slot: str) -> list[Option]:
+    """Nothing, and every surface the slot could take; each with its features."""
+    text, n = c.text, c.number
+    options: dict[str, Option] = {}
+    none_features = [f"none&unit={n.unit}", f"none&rule={'yes' if c.rule and c.rule.get(slot) else 'no'}"]
+    in_sentence = [m for m in c.mentions if m.type == slot and c.sentence[0] <= m.start < c.sentence[1]]
+    none_features.append(f"none&mentions={min(len(in_sentence), 2)}")
+    _add(options, Option(None, features=["none", *none_features]))
+    for m in _nearest_first(c, slot):
+        kind = m.source if c.sentence[0] <= m.start < c.sentence[1] else "elsewhere"
+        _add(options, Option(m.surface, m.start, m.end, kind, canonical=m.canonical))
+        if slot == "metric":
+            for start in _left_extensions(text, m.start, c.sentence[0]):
+                _add(options, Option(text[start : m.end], start, m.end, "extended"))
+        if slot == "dataset":
+            base = _split_base(m.surface)
+            if base:
+                _add(options, Option(base, m.start, m.start + len(base), "base", canonical=m.canonical))
+    if slot == "metric":
+        for start, end in _head_phrases(text, c.sentence, n):
+            _add(options, Option(text[start:end], start, end, "head"))
+    if slot == "model":
+        for own in c.own:
+            _add(options, Option(own, kind="own"))
+    if slot == "dataset":
+        datasets = {m.surface for m in c.mentions if m.type == "dataset"}
+        if len(datasets) == 0 and c.rule and c.rule.get("dataset"):
+            _add(options, Option(c.rule["dataset"], kind="paper"))
+    listed = list(options.values())
+    _rank_features(c, slot, listed)
+    for option in listed:
+        if option.surface is None:
+            continue
+        if option.start < 0:
+            option.features = [f"src={option.kind}", *(["own"] if option.kind == "own" else [])]
+            if c.rule and (c.rule.get(slot) or "").lower() == option.surface.lower():
+                option.features.append("rule_choice")
+        else:
+            option.features = [
+                *_mention_option_features(c, slot, option.start, option.end, option.surface, option.kind),
+                *option.features,
+            ]
+    return listed
+
+
+def _rank_features(c: Context, slot: str, options: list[Option]) -> None:
+    """How near each option stands to the number among the slot's options of the sentence, per side; and
+    for names from elsewhere in the abstract, whether they are its only one of the type."""
+    n = c.number
+    inside = [o for o in options if o.surface and c.sentence[0] <= o.start < c.sentence[1]]
+    for side in ("before", "after"):
+        placed = [o for o in inside if (o.end <= n.start) == (side == "before")]
+        placed.sort(key=lambda o: n.start - o.end if side == "before" else o.start - n.end)
+        for rank, option in enumerate(placed):
+            option.features = [f"rank={min(rank, 2)}&{side}"]
+    if inside:
+        first = min(inside, key=lambda o: o.start)
+        first.features.append("first_in_sentence")
+    kinds = {m.surface.lower() for m in c.mentions if m.type == slot}
+    for option in options:
+        if option.surface and not (c.sentence[0] <= option.start < c.sentence[1]):
+            option.features = [f"outside&names={min(len(kinds), 3)}"]
+
+
+def _nearest_first(c: Context, slot: str) -> list[Mention]:
+    """The abstract's mentions of the slot's type, those of the number's sentence first, then the nearest."""
+    middle = (c.sentence[0] + c.sentence[1]) / 2
+    inside = [m for m in c.mentions if m.type == slot and c.sentence[0] <= m.start < c.sentence[1]]
+    outside = [m for m in c.mentions if m.type == slot and not c.sentence[0] <= m.start < c.sentence[1]]
+    return inside + sorted(outside, key=lambda m: abs(m.start - middle))
+
+
+_EXTENSION_WORD = re.compile(r"([A-Za-z][\w\-]*)\s+$")
+
+
+def _left_extensions(text: str, start: int, limit: int) -> list[int]:
+    """Starts of the phrase grown by one and by two words to the left ("average" + "success rate")."""
+    found = []
+    position = start
+    for _ in range(2):
+        match = _EXTENSION_WORD.search(text, max(limit, position - 30), position)
+        if not match or match.group(1).lower() in _STOP:
+            break
+        position = match.start(1)
+        found.append(position)
+    return found
+
+
+_HEAD = re.compile(r"[A-Za-z][\w\-]*")
+
+
+def _head_phrases(text: str, sentence: tuple[int, int], n: rules.Number) -> list[tuple[int, int]]:
+    """Phrases of one to three words ending in a measure's head word, within 60 characters of the number."""
+    low, high = max(sentence[0], n.start - 80), min(sentence[1], n.end + 60)
+    words = [(m.start(), m.end(), m.group().lower()) for m in _HEAD.finditer(text, low, high)]
+    found = []
+    for i, (_, end, word) in enumerate(words):
+        if word not in METRIC_HEADS:
+            continue
+        for length in (1, 2, 3):
+            j = i - length + 1
+            if j < 0 or any(w in _STOP for _, _, w in words[j:i]):
+                break
+            if text[words[j][0] : end].count(" ") != length - 1:
+                break
+            found.append((words[j][0], end))
+    return found
+
+
+_SPLIT_WORDS = re.compile(
+    r"[ -](?:test|dev|val|validation|train|test-clean|test-other|dev-clean|dev-other|test-dev|test-std|"
+    r"minival|val2017|test2017|clean|other|hard|easy)$",
+    re.I,
+)
+
+
+def _split_base(surface: str) -> str | None:
+    base = _SPLIT_WORDS.sub("", surface)
+    return base if base != surface and len(base) > 1 else None
+
+
+_VS_BEFORE = re.compile(r"(?:vs\.?|versus|compared to|against)\s*$")
+_VS_AFTER = re.compile(r"\s*\\?%?\s*(?:vs\.?|versus)\s")
+
+
+def role_features(c: Context, model: Option, kind: str) -> list[str]:
+    text, n = c.text, c.number
+    s_start = c.sentence[0]
+    before = text[max(s_start, n.start - 12) : n.start]
+    f = [
+        f"kind={kind}",
+        f"model_src={model.kind}",
+        f"model_own={bool(model.surface and model.surface in c.own)}",
+        f"from_before={' from ' in before or before.endswith('from ')}",
+        f"to_before={before.rstrip().endswith(' to')}",
+        f"paren={text[n.start - len(n.sign) - 1 : n.start - len(n.sign)] == '('}",
+        f"vs_before={bool(_VS_BEFORE.search(before))}",
+        f"vs_after={bool(_VS_AFTER.match(text, n.end))}",
+    ]
+    f += [f"m:{x}" for x in model.features if x.startswith(("cue=", "number_in_paren", "dir=", "own"))]
+    sentence = text[s_start : c.sentence[1]].lower()
+    f += [f"says={w}" for w in ("our", "we ", "human", "baseline", "random", "oracle") if w in sentence]
+    words = _words(text[max(s_start, n.start - 50) : n.start])[-4:]
+    f += [f"rw={w}" for w in words]
+    return f
+
+
+def is_rankable(kind: str, role: str, slots: dict[str, Option], own: list[str]) -> bool:
+    """Whether a claim can stand on a leaderboard: an absolute value of a proposed or baseline model, its
+    dataset and metric named in the evidence sentence, the model there too or the paper's own method."""
+    if kind != "absolute" or role == "other" or not all(o.surface for o in slots.values()):
+        return False
+    in_sentence = all(slots[s].kind not in ("elsewhere", "paper") for s in ("dataset", "metric"))
+    return in_sentence and (slots["model"].kind != "elsewhere" or slots["model"].surface in own)
+
+
+def sentence_shape(c: Context) -> list[str]:
+    """How crowded and comparative the number's sentence is: what makes a claim easy or hard to read."""
+    inside = [m for m in c.mentions if c.sentence[0] <= m.start < c.sentence[1]]
+    f = [f"n_{t}={min(len({m.surface for m in inside if m.type == t}), 3)}" for t in SLOTS]
+    f.append(f"n_numbers={min(len(c.numbers), 4)}")
+    sentence = c.text[c.sentence[0] : c.sentence[1]].lower()
+    f += [
+        f"cue_{w.strip()}"
+        for w in (" respectively", " vs", " versus", " than ", " from ", " compared")
+        if w in sentence
+    ]
+    return f
+
+
+def calibration_features(
+    p: dict[str, float], kind: str, role: str, slots: dict[str, Option], own: list[str], shape: list[str] = ()
+) -> list[str]:
+    """What the calibration model reads: the choices' probabilities (binned) and the claim's shape."""
+    f = [f"kind={kind}", f"role={role}", f"rankable={is_rankable(kind, role, slots, own)}"]
+    f += shape
+    for name, prob in p.items():
+        f.append(f"p_{name}={_bucket(prob, (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99))}")
+    for slot, option in slots.items():
+        where = "none" if option.surface is None else option.kind
+        f.append(f"{slot}={where}")
+        f.append(f"{slot}={where}&role={role}")
+    return f
+
+
+# ---- the model ----------------------------------------------------------------------------------------
+
+
+def _dot_classes(weights: dict, features: list[str], classes: int) -> list[float]:
+    scores = [0.0] * classes
+    for f in ("bias", *features):
+        row = weights.get(f)
+        if row:
+            for k, w in enumerate(row, start=1):
+                scores[k] += w
+    return scores
+
+
+class ResultModel:
+    def __init__(self, weights: dict):
+        self.weights = weights
+        self.thresholds = weights.get("thresholds", {"result": 0.5, "leaderboard": 0.5})
+
+    @classmethod
+    def load(cls, path: Path | str = WEIGHTS_FILE) -> ResultModel:
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def p_result(self, c: Context) -> float:
+        return sigmoid(_dot_classes(self.weights["result"], number_features(c), 2)[1])
+
+    def p_kinds(self, c: Context) -> list[float]:
+        return softmax(_dot_classes(self.weights["kind"], kind_features(c), 2))
+
+    def choose(self, c: Context, slot: str, exclude: list[str] = ()) -> tuple[Option, float]:
+        options = [o for o in slot_options(c, slot) if o.surface not in exclude]
+        weights = self.weights[slot]
+        probs = softmax([sum(weights.get(f, 0.0) for f in o.features) for o in options])
+        best = max(range(len(options)), key=probs.__getitem__)
+        return options[best], probs[best]
+
+    def p_roles(self, c: Context, model: Option, kind: str) -> list[float]:
+        return softmax(_dot_classes(self.weights["role"], role_features(c, model, kind), 3))
+
+    def predict(self, c: Context, with_features: bool = False) -> dict | None:
+        """The result `c`'s number is, or None; `with_features` adds what the calibration read."""
+        p_result = self.p_result(c)
+        if p_result < self.thresholds["result"]:
+            return None
+        p_kinds = self.p_kinds(c)
+        kind = KINDS[p_kinds.index(max(p_kinds))]
+        chosen = {slot: self.choose(c, slot) for slot in SLOTS}
+        slots = {slot: option for slot, (option, _) in chosen.items()}
+        p_roles = self.p_roles(c, slots["model"], kind)
+        role = ROLES[p_roles.index(max(p_roles))]
+        if role != "proposed" and slots["model"].surface in c.own:  # a baseline's number is not the paper's
+            option, p = self.choose(c, "model", exclude=c.own)
+            chosen["model"], slots["model"] = (option, p), option
+        probs = {"result": p_result, "kind": max(p_kinds), "role": max(p_roles)}
+        probs |= {slot: p for slot, (_, p) in chosen.items()}
+        calibration = calibration_features(probs, kind, role, slots, c.own, sentence_shape(c))
+        confidence = sigmoid(_dot_classes(self.weights["calibration"], calibration, 2)[1])
+        rankable = is_rankable(kind, role, slots, c.own)
+        n = c.number
+        return ({"calibration": calibration} if with_features else {}) | {
+            "value": n.value,
+            "unit": n.unit,
+            "kind": kind,
+            "metric": slots["metric"].surface,
+            "dataset": slots["dataset"].surface,
+            "model": slots["model"].surface,
+            "evidence": c.text[c.sentence[0] : c.sentence[1]],
+            "condition": (c.rule or {}).get("condition"),
+            "role": role,
+            "confidence": round(confidence, 3),
+            "leaderboard": rankable and confidence >= self.thresholds["leaderboard"],
+        }
+
+    def find(
+        self, text: str, title: str, mentions: list[Mention], own: list[str], digit_runs=None
+    ) -> tuple[list[dict], list[tuple[int, int]]]:
+        """The results of an abstract, and the (start, end) of each one's number (as `results.find`)."""
+        found, spans = [], []
+        for c in contexts(text, title, mentions, own, digit_runs):
+            result = self.predict(c)
+            if result:
+                found.append(result)
+                spans.append((c.number.start, c.number.end))
+        return found, spans
