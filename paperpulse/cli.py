@@ -155,9 +155,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from expectations.gate import data_docs
     from paperpulse.warehouse.build import docs
 
-    print(f"dbt docs: open {docs(Settings.from_env())} in a browser (one self-contained file)")
+    settings = Settings.from_env()
+    print(f"dbt docs: open {docs(settings)} in a browser (one self-contained file)")
+    print(
+        f"Great Expectations Data Docs: open {data_docs(settings.gx_dir)} (the gates' suites and recent runs)"
+    )
     return 0
 
 
@@ -216,9 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digest.add_argument("--send", action="store_true", help="email it even if it is unchanged")
     digest.set_defaults(func=cmd_digest)
-    commands.add_parser("docs", help="build the dbt docs site (offline, one HTML file)").set_defaults(
-        func=cmd_docs
-    )
+    commands.add_parser(
+        "docs", help="build the dbt docs site (offline, one HTML file) and the gates' Data Docs"
+    ).set_defaults(func=cmd_docs)
 
     query = commands.add_parser("query", help="SQL over the published marts (read-only)")
     query.add_argument("sql", help='e.g. "select * from leaderboards limit 10"')

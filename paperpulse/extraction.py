@@ -11,6 +11,7 @@ A plan's folder is named after what it covers, so a run that died part-way resum
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import shutil
@@ -25,8 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from expectations import suites
-from expectations.gate import check
+from expectations.gate import run_checkpoint
 from extract import extractor as extractor_module
 from paperpulse.files import atomic_path
 from paperpulse.hooks import crash_point
@@ -212,9 +212,15 @@ def predictions_to_frames(predictions: list[dict], version: str) -> tuple[pd.Dat
     )
 
 
-def gate_batch(mentions: pd.DataFrame, results: pd.DataFrame, abstracts: dict[str, str]) -> None:
-    """The extraction suite: offsets inside the abstract and slicing to the surface, known types,
-    numeric result values. Raises GateFailed."""
+def gate_batch(
+    mentions: pd.DataFrame,
+    results: pd.DataFrame,
+    abstracts: dict[str, str],
+    gx_dir: Path | None = None,
+    label: str = "extraction",
+) -> None:
+    """The extraction checkpoint: offsets inside the abstract and slicing to the surface, known types,
+    numeric result values. Results go under `gx_dir` (default: the environment's home). Raises GateFailed."""
     audited = mentions.assign(
         abstract_length=[len(abstracts[p]) for p in mentions["paper_id"]],
         surface_at_offsets=[
@@ -228,12 +234,16 @@ def gate_batch(mentions: pd.DataFrame, results: pd.DataFrame, abstracts: dict[st
             )
         ],
     )
-    check("extraction: mentions", audited, suites.mentions_batch())
-    check("extraction: results", results, suites.results_batch())
+    frames = {
+        "extraction_mentions": audited.set_axis(pd.Index(audited["paper_id"], name="paper_id"), axis=0),
+        "extraction_results": results.set_axis(pd.Index(results["paper_id"], name="paper_id"), axis=0),
+    }
+    run_checkpoint("extraction", frames, gx_dir or Settings.from_env().gx_dir, label)
 
 
-def run_batch(input_file: Path, extractor=None) -> BatchReport:
-    """Extract one input batch to Parquet; a batch already done is left as it is."""
+def run_batch(input_file: Path, extractor=None, gx_dir: Path | None = None) -> BatchReport:
+    """Extract one input batch to Parquet; a batch already done is left as it is. Its gate's results go
+    under `gx_dir` (default: the environment's home)."""
     done_file = _batch_file(input_file, DONE)
     if done_file.exists():
         done = pq.read_table(done_file).to_pandas()
@@ -248,7 +258,13 @@ def run_batch(input_file: Path, extractor=None) -> BatchReport:
         )
     )
     mentions, results = predictions_to_frames(predictions, extractor.version)
-    gate_batch(mentions, results, abstracts)
+    gate_batch(
+        mentions,
+        results,
+        abstracts,
+        gx_dir,
+        f"extraction {input_file.parent.name} {input_file.name.split('.')[0]}",
+    )
     done = pd.DataFrame(
         {
             "paper_id": papers["paper_id"],
@@ -273,12 +289,15 @@ def _load_worker_extractor() -> None:
     _worker_extractor = extractor_module.load()
 
 
-def _run_batch_in_worker(input_file: Path) -> BatchReport:
-    return run_batch(input_file, _worker_extractor)
+def _run_batch_in_worker(input_file: Path, gx_dir: Path | None) -> BatchReport:
+    return run_batch(input_file, _worker_extractor, gx_dir)
 
 
 def run_batches(
-    inputs: list[Path], workers: int, progress: Callable[[Iterator], Iterator] = iter
+    inputs: list[Path],
+    workers: int,
+    progress: Callable[[Iterator], Iterator] = iter,
+    gx_dir: Path | None = None,
 ) -> list[BatchReport]:
     """Run the batches in this process, or over `workers` processes that each load the extractor once.
 
@@ -287,13 +306,13 @@ def run_batches(
     """
     if workers <= 1 or len(inputs) <= 1:
         extractor = extractor_module.load() if inputs else None
-        return [run_batch(path, extractor) for path in progress(inputs)]
+        return [run_batch(path, extractor, gx_dir) for path in progress(inputs)]
     with ProcessPoolExecutor(
         max_workers=min(workers, len(inputs)),
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_load_worker_extractor,
     ) as pool:
-        return list(progress(pool.map(_run_batch_in_worker, inputs)))
+        return list(progress(pool.map(functools.partial(_run_batch_in_worker, gx_dir=gx_dir), inputs)))
 
 
 def load(con: duckdb.DuckDBPyConnection, plan_folder: Path) -> LoadReport:

@@ -15,18 +15,33 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from expectations import suites
-from expectations.gate import GateReport, check
+from expectations import marts
+from expectations.gate import GateReport, run_checkpoint
 from paperpulse import digest as digests
 from paperpulse import extraction as batches
 from paperpulse.errors import SourceFailed
 from paperpulse.hooks import stage
 from paperpulse.ingest import landing, raw, sources
+from paperpulse.ingest.records import MAX_ABSTRACT_CHARS, MIN_ABSTRACT_CHARS
 from paperpulse.ingest.sources import Payload, Rejected, hf_daily, inbox
 from paperpulse.settings import Settings
 from paperpulse.warehouse import publish as publisher
 from paperpulse.warehouse.build import CHANGED_PAPERS, BuildReport, build, build_state
 from paperpulse.warehouse.connection import connect_build
+
+# the raw suite's $PARAMETERs: the abstract bounds raw loading enforces (paperpulse/ingest/records.py)
+ABSTRACT_BOUNDS = {"min_abstract_chars": MIN_ABSTRACT_CHARS, "max_abstract_chars": MAX_ABSTRACT_CHARS}
+
+
+def keyed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """`frame` indexed by `column`, so that a failed expectation names the rows it found."""
+    return frame.set_axis(pd.Index(frame[column].astype(str), name=column), axis=0)
+
+
+def gate_raw_batch(settings: Settings, label: str, papers: pd.DataFrame) -> GateReport:
+    """The raw_batch checkpoint on one interval's papers, before they are loaded."""
+    frames = {"raw_batch": keyed(papers, "paper_id")}
+    return run_checkpoint("raw_batch", frames, settings.gx_dir, label, ABSTRACT_BOUNDS)
 
 
 @dataclass
@@ -179,7 +194,7 @@ def ingest(
     if source == hf_daily.NAME:
         batch.snapshots = raw.upvote_snapshots(observed)
     batch.landed_at, batch.landed_files = landing.landed_at(folder), len(files)
-    gate = check(f"raw batch {source} {day}", batch.papers, suites.raw_batch())
+    gate = gate_raw_batch(settings, f"raw batch {source} {day}", batch.papers)
     with connect_build(settings) if con is None else contextlib.nullcontext(con) as loading:
         stats = raw.load_batch(loading, batch)
     return IngestReport(source, day, fetched, files, stats, gate)
@@ -203,7 +218,7 @@ def ingest_inbox(settings: Settings, day: date) -> IngestReport:
     if taken:
         batch.landed_at = datetime.now(UTC).replace(tzinfo=None)
         batch.landed_files = len(landing.landed_files(landing.interval_dir(settings, inbox.NAME, day)))
-    gate = check(f"raw batch {inbox.NAME} {day}", batch.papers, suites.raw_batch())
+    gate = gate_raw_batch(settings, f"raw batch {inbox.NAME} {day}", batch.papers)
     with connect_build(settings) as con:
         stats = raw.load_batch(con, batch)
     settled = []
@@ -221,15 +236,18 @@ def plan_extraction(settings: Settings) -> batches.Plan:
 
 
 @stage("extract-batches")
-def extract_batches(plan: batches.Plan, workers: int = 1) -> list[batches.BatchReport]:
-    """Run the plan's batches, in `workers` processes (settings.extract_workers in a run)."""
+def extract_batches(
+    plan: batches.Plan, workers: int = 1, gx_dir: Path | None = None
+) -> list[batches.BatchReport]:
+    """Run the plan's batches, in `workers` processes (settings.extract_workers in a run); their gate's
+    results go under `gx_dir` (default: the environment's home)."""
 
     def progress(items):
         return tqdm(
             items, total=len(plan.batches), desc="extracting", unit="batch", disable=not sys.stderr.isatty()
         )
 
-    return batches.run_batches(plan.batches, workers, progress)
+    return batches.run_batches(plan.batches, workers, progress, gx_dir)
 
 
 @stage("extract-load")
@@ -242,19 +260,19 @@ def load_extractions(settings: Settings, plan: batches.Plan) -> batches.LoadRepo
 
 def extract(settings: Settings) -> ExtractReport:
     plan = plan_extraction(settings)
-    extract_batches(plan, settings.extract_workers)
+    extract_batches(plan, settings.extract_workers, settings.gx_dir)
     return ExtractReport(plan.papers, len(plan.batches), load_extractions(settings, plan))
 
 
 @stage("check")
 def check_marts(settings: Settings) -> GateReport:
-    """The marts suite, on violation counts computed in SQL over the build file (over the changed
-    papers' rows when the last build was incremental)."""
-    with connect_build(settings, read_only=True) as con:
+    """The marts checkpoint, on mart rows read through read-only connections (expectations/marts.py: the
+    changed papers' rows after an incremental build, and any row anywhere that fails a value check)."""
+    with publisher.attached(settings, None) as con:
+        con.execute("use build")
         changed_only = build_state(con).get("tested") == CHANGED_PAPERS
-        checks = suites.mart_violations(changed_only)
-        counts = {name: con.execute(sql).fetchone()[0] for name, sql in checks.items()}
-    return check("marts", pd.DataFrame([counts]), suites.marts())
+        frames = marts.read_frames(con, changed_only, ABSTRACT_BOUNDS)
+    return run_checkpoint("marts", frames, settings.gx_dir, "marts", ABSTRACT_BOUNDS)
 
 
 def warehouse_totals(settings: Settings) -> dict[str, int]:

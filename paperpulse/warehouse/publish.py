@@ -26,15 +26,17 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from paperpulse.settings import MARTS, PAPER_MARTS, Settings
 from paperpulse.files import fsync
 from paperpulse.hooks import crash_point, stage
+from paperpulse.settings import MARTS, PAPER_MARTS, Settings
 from paperpulse.warehouse.build import UNPUBLISHED_FULL_BUILD
 from paperpulse.warehouse.connection import connect_build, transaction
 
@@ -179,6 +181,19 @@ def parquet_fingerprint(parquet_dir: Path) -> str | None:
         return None
     with duckdb.connect() as con:
         return con.execute(f"select fingerprint from read_parquet('{info}')").fetchone()[0]
+
+
+@contextmanager
+def attached(settings: Settings, published: Published | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory connection with the build file attached read-only as `build` and, once something is
+    published, the serving file as `serving`: what built_hashes reads."""
+    if not settings.build_db.exists():
+        raise FileNotFoundError(f"no build file at {settings.build_db}: run `paperpulse run` first")
+    with duckdb.connect(config=settings.duckdb_config) as con:
+        con.execute(f"attach '{settings.build_db}' as build (read_only)")
+        if published:
+            con.execute(f"attach '{settings.serving_db}' as serving (read_only)")
+        yield con
 
 
 def remove_stale_staging(settings: Settings) -> None:
@@ -410,10 +425,7 @@ def publish(settings: Settings, run_id: str) -> PublishReport:
     settings.home.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(settings)
     published = read_published(settings)
-    with duckdb.connect(config=settings.duckdb_config) as con:
-        con.execute(f"attach '{settings.build_db}' as build (read_only)")
-        if published:
-            con.execute(f"attach '{settings.serving_db}' as serving (read_only)")
+    with attached(settings, published) as con:
         built = built_hashes(con, published)
         fingerprint = fingerprint_of(built)
         unchanged = published and published.fingerprint == fingerprint and published.parquet_matches
