@@ -10,7 +10,14 @@ import duckdb
 
 from extract import cli as extract_cli
 from paperpulse import bench
-from paperpulse.errors import BuildFailed, DigestNotSent, GateFailed, SourceFailed, WarehouseBusy
+from paperpulse.errors import (
+    BuildFailed,
+    DigestNotSent,
+    GateFailed,
+    PublishRefused,
+    SourceFailed,
+    WarehouseBusy,
+)
 from paperpulse.ingest import sources
 from paperpulse.settings import Settings
 
@@ -19,6 +26,7 @@ from paperpulse.settings import Settings
 
 EXPECTED_ERRORS = (
     GateFailed,
+    PublishRefused,
     BuildFailed,
     WarehouseBusy,
     SourceFailed,
@@ -211,10 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("build", help="dbt build: staging, intermediate and marts, with tests").set_defaults(
         func=cmd_build
     )
-    commands.add_parser("check", help="the marts gate (Great Expectations)").set_defaults(func=cmd_check)
-    commands.add_parser("publish", help="swap the audited marts into the serving file").set_defaults(
-        func=cmd_publish
-    )
+    commands.add_parser(
+        "check", help="the marts gate (Great Expectations); a pass lets `publish` publish these marts"
+    ).set_defaults(func=cmd_check)
+    commands.add_parser(
+        "publish", help="swap the marts into the serving file (only marts that passed `check` as they are)"
+    ).set_defaults(func=cmd_publish)
 
     digest = commands.add_parser(
         "digest", help="write the digest of the published marts' day (and email it when SMTP is set)"

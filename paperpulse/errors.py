@@ -2,7 +2,11 @@
 
 from expectations.errors import GateFailed  # a gate found bad data; the run stops, nothing is published
 
-__all__ = ["BuildFailed", "DigestNotSent", "GateFailed", "SourceFailed", "WarehouseBusy"]
+__all__ = ["BuildFailed", "DigestNotSent", "GateFailed", "PublishRefused", "SourceFailed", "WarehouseBusy"]
+
+
+class PublishRefused(RuntimeError):
+    """The built marts have not passed the marts gate as they are now: nothing is published."""
 
 
 class WarehouseBusy(RuntimeError):

@@ -19,7 +19,7 @@ from expectations import marts
 from expectations.gate import GateReport, run_checkpoint
 from paperpulse import digest as digests
 from paperpulse import extraction as batches
-from paperpulse.errors import SourceFailed
+from paperpulse.errors import GateFailed, SourceFailed
 from paperpulse.hooks import stage
 from paperpulse.ingest import landing, raw, sources
 from paperpulse.ingest.records import MAX_ABSTRACT_CHARS, MIN_ABSTRACT_CHARS
@@ -267,12 +267,23 @@ def extract(settings: Settings) -> ExtractReport:
 @stage("check")
 def check_marts(settings: Settings) -> GateReport:
     """The marts checkpoint, on mart rows read through read-only connections (expectations/marts.py: the
-    changed papers' rows after an incremental build, and any row anywhere that fails a value check)."""
-    with publisher.attached(settings, None) as con:
+    changed papers' rows after an incremental build, and any row anywhere that fails a value check).
+
+    A pass is recorded with the fingerprint of exactly the marts it checked (publish's, derived from the
+    changed papers after incremental builds); publish refuses marts whose fingerprint has no pass."""
+    published = publisher.read_published(settings)
+    with publisher.attached(settings, published) as con:
         con.execute("use build")
         changed_only = build_state(con).get("tested") == CHANGED_PAPERS
+        fingerprint = publisher.fingerprint_of(publisher.built_hashes(con, published))
         frames = marts.read_frames(con, changed_only, ABSTRACT_BOUNDS)
-    return run_checkpoint("marts", frames, settings.gx_dir, "marts", ABSTRACT_BOUNDS)
+    try:
+        report = run_checkpoint("marts", frames, settings.gx_dir, "marts", ABSTRACT_BOUNDS)
+    except GateFailed:
+        publisher.forget_gate_pass(settings)
+        raise
+    publisher.record_gate_pass(settings, fingerprint)
+    return report
 
 
 def warehouse_totals(settings: Settings) -> dict[str, int]:
