@@ -85,20 +85,38 @@ def _run_name(label: str) -> str:
     return label.replace(os.sep, "-")
 
 
+def _raised(result) -> str | None:
+    """What went wrong when GX could not evaluate the expectation (it then fails)."""
+    info = result.exception_info or {}
+    found = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    messages = [i.get("exception_message") for i in found if i.get("raised_exception")]
+    return "; ".join(dict.fromkeys(str(m) for m in messages)) or None
+
+
+def _plain(value):
+    """Numpy scalars as Python values, so that messages read [1.5, nan], not [np.float64(1.5), ...]."""
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
+
+
 def _describe(result, frame: pd.DataFrame | None) -> str:
     config = result.expectation_config
     target = config.kwargs.get("column") or ", ".join(
         str(config.kwargs[k]) for k in ("column_A", "column_B", "column_list") if k in config.kwargs
     )
+    raised = _raised(result)
+    if raised:
+        return f"{config.type}({target}): could not be evaluated: {raised}"
     details = result.result or {}
-    found = details.get("partial_unexpected_list") or details.get("observed_value")
+    found = _plain(details.get("partial_unexpected_list") or details.get("observed_value"))
     count = details.get("unexpected_count")
     counted = f"{count} unexpected, " if count is not None else ""
     where = ""
     index = frame.index.name if frame is not None else None
     rows = details.get("partial_unexpected_index_list") or []
     if index and rows and all(isinstance(row, dict) and index in row for row in rows):
-        where = f" at {index} {[row[index] for row in rows][:EXAMPLES]!r}"
+        where = f" at {index} {_plain([row[index] for row in rows][:EXAMPLES])!r}"
     why = f" ({config.description})" if config.description else ""
     return f"{config.type}({target}): {counted}e.g. {found!r}{where}{why}"
 

@@ -330,13 +330,28 @@ def frame_sql(frame: Frame, changed_only: bool, parameters: dict, float_columns:
     return f"with {', '.join(parts)} {union}"
 
 
+def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """The query's rows as a DataFrame GX can compare: DuckDB hands integer columns with a null as pandas'
+    nullable integers, whose NA GX's pandas comparisons cannot take ("boolean value of NA is ambiguous"),
+    so those become floats (NaN), and nullable booleans objects."""
+    rows = con.execute(sql).df()
+    for column, dtype in rows.dtypes.items():
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iub":
+            has_na = bool(rows[column].isna().any())
+            if dtype.kind == "b":
+                rows[column] = rows[column].astype(object).where(rows[column].notna(), None)
+            else:
+                rows[column] = rows[column].astype("float64" if has_na else dtype.numpy_dtype)
+    return rows
+
+
 def read_frame(
     con: duckdb.DuckDBPyConnection, frame: Frame, changed_only: bool, parameters: dict
 ) -> pd.DataFrame:
     """The frame's rows from the build file (`con` read-only), indexed by its key so failures name rows."""
     types = con.execute(f"describe {_scoped(frame.sql, False)}").fetchall()
     floats = {name for name, kind, *_ in types if kind in ("DOUBLE", "FLOAT")}
-    rows = con.execute(frame_sql(frame, changed_only, parameters, floats)).df().drop(columns="_row")
+    rows = fetch(con, frame_sql(frame, changed_only, parameters, floats)).drop(columns="_row")
     rows.index = pd.Index(rows[frame.key].astype(str), name=frame.key)
     return rows
 
