@@ -42,9 +42,9 @@ from expectations import extensions, marts
 GX_DIR = Path(__file__).resolve().with_name("gx")
 DATASOURCE = "paperpulse"
 BATCH_DEFINITION = "whole_frame"
-HOME_VARIABLE = "paperpulse_gx_home"  # the runner's `runtime_environment`: $PAPERPULSE_HOME/gx
+HOME_VARIABLE = extensions.HOME_VARIABLE  # the runner's `runtime_environment`: $PAPERPULSE_HOME/gx
 KEEP_RUNS = 30  # runs whose validation results each checkpoint keeps (gate.py prunes older ones)
-INDEX_RESULTS = 100  # validation results the Data Docs index lists (and reads at each update), newest first
+INDEX_RESULTS = 30  # the newest validation results the Data Docs index lists (and reads at each update)
 IDS = uuid.UUID("6a1d5c3e-4f2b-4e39-9c57-0b6f2f5d1a10")  # namespace of the derived ids
 
 
@@ -158,6 +158,7 @@ def project_config() -> dict:
         "data_docs_sites": {
             "local_site": {
                 "class_name": "SiteBuilder",
+                "module_name": "expectations.extensions",
                 "show_how_to_buttons": False,
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",

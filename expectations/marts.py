@@ -25,7 +25,7 @@ import duckdb
 import great_expectations.expectations as gxe
 import pandas as pd
 
-SAMPLE_ROWS = 100_000  # rows in scope validated per frame, at most
+SAMPLE_ROWS = 50_000  # rows in scope validated per frame, at most
 FLAGGED_ROWS = 1_000  # rows found failing one expectation, at most (the error shows 20)
 
 MENTION_TYPES = ["model", "dataset", "metric"]

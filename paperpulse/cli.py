@@ -136,7 +136,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
     report = pipeline.check_marts(Settings.from_env())
-    print(f"gate '{report.gate}': {report.expectations} expectations passed")
+    print(
+        f"gate '{report.gate}': {report.expectations} expectations passed on {report.rows} rows; "
+        "`paperpulse publish` may publish these marts"
+    )
     return 0
 
 
