@@ -442,15 +442,12 @@ def swap_in(settings: Settings, staged_db: Path, parquet_version: Path) -> None:
 def forget_published_changes(settings: Settings, swapped: bool) -> None:
     """The changes the published marts now include are no longer pending; they are what the spare serving
     file (the version before, if this publish `swapped` files) lacks."""
-    with connect_build(settings) as con:
-        with transaction(con):
-            if swapped:
-                con.execute("delete from raw.published_changes")
-            con.execute(
-                "insert into raw.published_changes select paper_id from raw.changed_papers where built"
-            )
-            con.execute("delete from raw.changed_papers where built")
-            con.execute("delete from raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD])
+    with connect_build(settings) as con, transaction(con):
+        if swapped:
+            con.execute("delete from raw.published_changes")
+        con.execute("insert into raw.published_changes select paper_id from raw.changed_papers where built")
+        con.execute("delete from raw.changed_papers where built")
+        con.execute("delete from raw.build_state where name = ?", [UNPUBLISHED_FULL_BUILD])
 
 
 @stage("publish")
