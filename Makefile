@@ -50,7 +50,8 @@ bench-extract: install
 bench-backfill: install
 	$(BIN)/python -m tests.simulate_backfill --days 30 --papers 75 --fault-rate 0.2
 
-# The dbt docs site: one self-contained HTML file under $(PAPERPULSE_HOME)/dbt/docs (needs a run first).
+# The dbt docs site (one self-contained HTML file under $(PAPERPULSE_HOME)/dbt/docs) and the gates' Great
+# Expectations Data Docs ($(PAPERPULSE_HOME)/gx/data_docs/index.html); needs a run first.
 .PHONY: docs dashboard
 docs: install
 	$(BIN)/paperpulse docs

@@ -12,7 +12,14 @@ import duckdb
 
 from extract import cli as extract_cli
 from paperpulse import bench, query
-from paperpulse.errors import BuildFailed, DigestNotSent, GateFailed, SourceFailed, WarehouseBusy
+from paperpulse.errors import (
+    BuildFailed,
+    DigestNotSent,
+    GateFailed,
+    PublishRefused,
+    SourceFailed,
+    WarehouseBusy,
+)
 from paperpulse.ingest import sources
 from paperpulse.settings import Settings
 
@@ -21,6 +28,7 @@ from paperpulse.settings import Settings
 
 EXPECTED_ERRORS = (
     GateFailed,
+    PublishRefused,
     BuildFailed,
     WarehouseBusy,
     SourceFailed,
@@ -129,7 +137,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
     report = pipeline.check_marts(Settings.from_env())
-    print(f"gate '{report['gate']}': {report['expectations']} expectations passed")
+    print(
+        f"gate '{report['gate']}': {report['expectations']} expectations passed on {report['rows']} rows; "
+        "`paperpulse publish` may publish these marts"
+    )
     return 0
 
 
@@ -156,9 +167,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from expectations.gate import data_docs
     from paperpulse.warehouse.build import docs
 
-    print(f"dbt docs: open {docs(Settings.from_env())} in a browser (one self-contained file)")
+    settings = Settings.from_env()
+    print(f"dbt docs: open {docs(settings)} in a browser (one self-contained file)")
+    print(
+        f"Great Expectations Data Docs: open {data_docs(settings.gx_dir)} (the gates' suites and recent runs)"
+    )
     return 0
 
 
@@ -205,19 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("build", help="dbt build: staging, intermediate and marts, with tests").set_defaults(
         func=cmd_build
     )
-    commands.add_parser("check", help="the marts gate (Great Expectations)").set_defaults(func=cmd_check)
-    commands.add_parser("publish", help="swap the audited marts into the serving file").set_defaults(
-        func=cmd_publish
-    )
+    commands.add_parser(
+        "check", help="the marts gate (Great Expectations); a pass lets `publish` publish these marts"
+    ).set_defaults(func=cmd_check)
+    commands.add_parser(
+        "publish", help="swap the marts into the serving file (only marts that passed `check` as they are)"
+    ).set_defaults(func=cmd_publish)
 
     digest = commands.add_parser(
         "digest", help="write the digest of the published marts' day (and email it when SMTP is set)"
     )
     digest.add_argument("--send", action="store_true", help="email it even if it is unchanged")
     digest.set_defaults(func=cmd_digest)
-    commands.add_parser("docs", help="build the dbt docs site (offline, one HTML file)").set_defaults(
-        func=cmd_docs
-    )
+    commands.add_parser(
+        "docs", help="build the dbt docs site (offline, one HTML file) and the gates' Data Docs"
+    ).set_defaults(func=cmd_docs)
 
     query_command = commands.add_parser(
         "query", help="one query over the published marts (read-only, no other file)"

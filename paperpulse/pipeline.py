@@ -19,13 +19,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from expectations import suites
-from expectations.gate import GateReport, check
+from expectations import marts
+from expectations.gate import GateReport, run_checkpoint
 from paperpulse import digest as digests
 from paperpulse import extraction
-from paperpulse.errors import SourceFailed
+from paperpulse.errors import GateFailed, SourceFailed
 from paperpulse.hooks import stage
 from paperpulse.ingest import landing, raw, sources
+from paperpulse.ingest.records import MAX_ABSTRACT_CHARS, MIN_ABSTRACT_CHARS
 from paperpulse.ingest.sources import Payload, Rejected, Source
 from paperpulse.ingest.sources import inbox as inbox_files
 from paperpulse.progress import progress
@@ -36,6 +37,19 @@ from paperpulse.warehouse.build import CHANGED_PAPERS, build, build_state
 from paperpulse.warehouse.connection import connect_build
 
 log = logging.getLogger(__name__)
+# the raw suite's $PARAMETERs: the abstract bounds raw loading enforces (paperpulse/ingest/records.py)
+ABSTRACT_BOUNDS = {"min_abstract_chars": MIN_ABSTRACT_CHARS, "max_abstract_chars": MAX_ABSTRACT_CHARS}
+
+
+def keyed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """`frame` indexed by `column`, so that a failed expectation names the rows it found."""
+    return frame.set_axis(pd.Index(frame[column].astype(str), name=column), axis=0)
+
+
+def gate_raw_batch(settings: Settings, label: str, papers: pd.DataFrame) -> GateReport:
+    """The raw_batch checkpoint on one interval's papers, before they are loaded."""
+    frames = {"raw_batch": keyed(papers, "paper_id")}
+    return run_checkpoint("raw_batch", frames, settings.gx_dir, label, ABSTRACT_BOUNDS)
 
 
 @dataclass
@@ -91,7 +105,7 @@ def _parse_folder(
 
 
 def _check_and_load(settings: Settings, batch: raw.Batch, con: duckdb.DuckDBPyConnection | None):
-    gate = check(f"raw batch {batch.source} {batch.day}", batch.papers, suites.raw_batch())
+    gate = gate_raw_batch(settings, f"raw batch {batch.source} {batch.day}", batch.papers)
     with connect_build(settings) if con is None else contextlib.nullcontext(con) as loading:
         return gate, raw.load_batch(loading, batch)
 
@@ -172,7 +186,7 @@ def plan_extraction(settings: Settings, run_id: str = "", _ingested: Any = None)
 
 def extract_batch(settings: Settings, run_id: str, batch_file: str) -> dict:
     """One input batch to Parquet (never the build file, so batches run side by side)."""
-    return vars(extraction.run_batch(Path(batch_file)))
+    return vars(extraction.run_batch(Path(batch_file), gx_dir=settings.gx_dir))
 
 
 @stage("extract-load")
@@ -190,13 +204,24 @@ def build_marts(settings: Settings, run_id: str, _loaded: Any = None) -> dict:
 
 @stage("check")
 def check_marts(settings: Settings, run_id: str = "", _built: Any = None) -> dict:
-    """The marts suite, on violation counts computed in SQL over the build file (over the changed
-    papers' rows when the last build was incremental)."""
-    with connect_build(settings, read_only=True) as con:
+    """The marts checkpoint, on mart rows read through read-only connections (expectations/marts.py: the
+    changed papers' rows after an incremental build, and any row anywhere that fails a value check).
+
+    A pass is recorded with the fingerprint of exactly the marts it checked (publish's, derived from the
+    changed papers after incremental builds); publish refuses marts whose fingerprint has no pass."""
+    published = publisher.read_published(settings)
+    with publisher.attached(settings, published) as con:
+        con.execute("use build")
         changed_only = build_state(con).get("tested") == CHANGED_PAPERS
-        checks = suites.mart_violations(changed_only)
-        counts = {name: con.execute(sql).fetchone()[0] for name, sql in checks.items()}
-    return vars(check("marts", pd.DataFrame([counts]), suites.marts()))
+        fingerprint = publisher.fingerprint_of(publisher.built_hashes(con, published))
+        frames = marts.read_frames(con, changed_only, ABSTRACT_BOUNDS)
+    try:
+        report = run_checkpoint("marts", frames, settings.gx_dir, "marts", ABSTRACT_BOUNDS)
+    except GateFailed:
+        publisher.forget_gate_pass(settings)
+        raise
+    publisher.record_gate_pass(settings, fingerprint)
+    return vars(report)
 
 
 def publish(settings: Settings, run_id: str, _checked: Any = None) -> dict:

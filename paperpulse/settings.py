@@ -161,6 +161,11 @@ class Settings(BaseSettings):
         return self.inbox_dir / "rejected"
 
     @property
+    def gx_dir(self) -> Path:
+        """The gates' Great Expectations validation results and Data Docs (the suites are in the repo)."""
+        return self.home / "gx"
+
+    @property
     def staging_dir(self) -> Path:
         """Scratch space for extraction batches (Parquet) before they load into the build file."""
         return self.home / "staging"

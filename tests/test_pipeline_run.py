@@ -124,7 +124,7 @@ def test_every_readme_example_query_runs_on_the_bundled_page(published_home):
             assert con.execute(sql).fetchall(), sql
 
 
-def test_docs_builds_the_dbt_docs_site_with_the_exposures(published_home, tmp_path):
+def test_docs_builds_the_dbt_docs_site_and_the_gates_data_docs(published_home, tmp_path):
     home = copy_home(published_home, tmp_path / "warehouse")
     printed = run_cli(home, "docs").stdout
     site = home / "dbt" / "docs" / "static_index.html"
@@ -132,6 +132,13 @@ def test_docs_builds_the_dbt_docs_site_with_the_exposures(published_home, tmp_pa
     page = site.read_text()
     for name in ("trending_topics", "whats_new", "paperpulse_dashboard", "paperpulse_daily_digest"):
         assert name in page, name
+    data_docs = home / "gx" / "data_docs" / "index.html"
+    assert str(data_docs) in printed
+    index = data_docs.read_text()  # every suite, and the run's gates
+    gates = ("raw_batch", "extraction_mentions", "marts_fct_mentions", "raw batch trending_page 2024-03-11")
+    for name in gates:
+        assert name in index, name
+    assert (home / "gx" / "data_docs" / "expectations" / "marts_trend_marts.html").exists()
 
 
 def test_ctrl_c_inside_a_duckdb_query_counts_as_an_interrupt():
