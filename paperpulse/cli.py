@@ -252,11 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("PAPERPULSE_LOG_LEVEL", "WARNING" if sys.stderr.isatty() else "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # paperpulse's own progress and stage times: on a terminal the bars show progress, elsewhere (cron,
+    # logs) a line every half minute and a line per stage; other libraries only warn.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    default = "WARNING" if sys.stderr.isatty() else "INFO"
+    logging.getLogger("paperpulse").setLevel(os.environ.get("PAPERPULSE_LOG_LEVEL", default).upper())
     try:
         return args.func(args) or 0
     except EXPECTED_ERRORS as error:

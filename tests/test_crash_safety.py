@@ -179,7 +179,7 @@ def test_a_publish_that_cannot_write_its_files_says_so_and_changes_nothing(day_o
         [PAPERPULSE, "publish"], env=env, cwd=REPO, capture_output=True, text=True, preexec_fn=small_files
     )
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert failed.stderr.startswith("paperpulse publish: "), failed.stderr
+    assert failed.stderr.splitlines()[-1].startswith("paperpulse publish: "), failed.stderr
     assert "Traceback" not in failed.stderr
     assert published(home) == before
     assert leftovers(home) == []
