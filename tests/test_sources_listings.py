@@ -17,6 +17,7 @@ from paperpulse import pipeline
 from paperpulse.ingest import landing, raw
 from paperpulse.ingest.sources import NAMES, Payload, Rejected, get, listings
 from paperpulse.warehouse.connection import ensure_schema
+from tests.conftest import run_cli
 from tests.fault_server import settings_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "listings"  # real lines: 2026-04 gzipped, 2026-05 plain
@@ -153,3 +154,44 @@ def test_the_same_paper_from_the_listings_inbox_and_arxiv_is_one_row_with_the_be
         ("inbox",),
         ("listings",),
     ]
+
+
+@pytest.mark.slow
+def test_a_backfill_over_the_folder_is_the_daily_path_and_prints_its_time_and_memory(tmp_path, monkeypatch):
+    home = tmp_path / "warehouse"
+    monkeypatch.setenv("PAPERPULSE_LISTINGS_DIR", str(FIXTURES))
+    first = run_cli(home, "backfill", "--source", "listings").stdout
+    assert "listings 2026-04-29..2026-05-04 (6 days: 6 fetched, 0 already landed)" in first
+    assert "9 loaded (9 new, 0 changed, 0 unchanged), 0 quarantined; 9 in the warehouse" in first
+    assert "  took:      " in first and "peak memory" in first
+    with duckdb.connect(str(home / "build.duckdb"), read_only=True) as con:
+        watermarks = con.execute(
+            "select interval_day::varchar, landed_files from raw.source_watermarks order by 1"
+        ).fetchall()
+        days = con.execute("select count(distinct first_listed_date) from raw.papers").fetchone()
+    assert watermarks == [
+        ("2026-04-29", 1),
+        ("2026-04-30", 1),
+        ("2026-05-01", 1),
+        ("2026-05-02", 0),
+        ("2026-05-03", 0),
+        ("2026-05-04", 1),
+    ]
+    assert days == (4,)
+    assert (home / "landing" / "listings" / "2026-05-01" / "listings.jsonl").read_bytes() == lines_of(
+        "2026-05-01"
+    )
+    with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*), max(last_listed_date)::varchar from dim_papers").fetchone() == (
+            9,
+            "2026-05-04",
+        )
+
+    again = run_cli(home, "backfill", "--source", "listings").stdout
+    assert "(6 days: 0 fetched, 6 already landed)" in again and "nothing changed" in again
+
+    refused = run_cli(home, "backfill", "--source", "listings", "--since", "2026-01-01", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "paperpulse backfill: listings holds the days 2026-04-29 to 2026-05-04; 2026-01-01 is outside them"
+    )
