@@ -50,6 +50,13 @@ bench-extract: install
 bench-backfill: install
 	$(BIN)/python -m tests.simulate_backfill --days 30 --papers 75 --fault-rate 0.2
 
+# The backfill and the daily increment on real listings: ../shared's 93,000 (skipped when absent), or
+# LISTINGS_DIR=folder of YYYY-MM.jsonl[.gz] files. Takes a while: run it on an otherwise quiet machine.
+LISTINGS_DIR ?= ../shared/data/arxiv_listings
+.PHONY: bench-listings
+bench-listings: install
+	$(BIN)/paperpulse bench --listings $(LISTINGS_DIR)
+
 # The dbt docs site: one self-contained HTML file under $(PAPERPULSE_HOME)/dbt/docs (needs a run first).
 .PHONY: docs dashboard
 docs: install
