@@ -321,8 +321,8 @@ class RunSummary:
             emailed = f", emailed to {', '.join(self.digest.emailed_to)}" if self.digest.emailed_to else ""
             lines.append(f"  digest:    {self.digest.markdown_path} and .html{emailed}")
         if not self.changed_anything:
-            what = "interval was" if len(self.ingests) == 1 else "intervals were"
-            lines.append(f"  nothing changed: this {what} already loaded, extracted and published")
+            what = "this interval was" if len(self.ingests) == 1 else "these intervals were"
+            lines.append(f"  nothing changed: {what} already loaded, extracted and published")
         return "\n".join(lines)
 
 

@@ -188,7 +188,8 @@ def test_a_backfill_over_the_folder_is_the_daily_path_and_prints_its_time_and_me
         )
 
     again = run_cli(home, "backfill", "--source", "listings").stdout
-    assert "(6 days: 0 fetched, 6 already landed)" in again and "nothing changed" in again
+    assert "(6 days: 0 fetched, 6 already landed)" in again
+    assert "nothing changed: these intervals were already loaded, extracted and published" in again
 
     refused = run_cli(home, "backfill", "--source", "listings", "--since", "2026-01-01", check=False)
     assert refused.returncode == 1
