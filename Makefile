@@ -1,4 +1,4 @@
-# paperpulse: `make run` (install + one full pipeline run), `make test` (the whole suite).
+# paperpulse: `make run` (install + the real-history warehouse from the bundled listings), `make test` (the suite).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,8 +18,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# A backfill over the bundled arXiv listings (data/listings/: six months), the same code path as daily runs;
+# it prints its wall time and peak memory. `paperpulse run --source trending_page` is the one-day quick look.
 run: install
-	$(BIN)/paperpulse run
+	$(BIN)/paperpulse backfill --source listings
 
 test: install
 	$(BIN)/ruff check .

@@ -17,7 +17,7 @@ from paperpulse import pipeline
 from paperpulse.ingest import landing, raw
 from paperpulse.ingest.sources import NAMES, Payload, Rejected, get, listings
 from paperpulse.warehouse.connection import ensure_schema
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 from tests.fault_server import settings_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "listings"  # real lines: 2026-04 gzipped, 2026-05 plain
@@ -196,3 +196,15 @@ def test_a_backfill_over_the_folder_is_the_daily_path_and_prints_its_time_and_me
     assert refused.stderr.strip().splitlines()[-1] == (
         "paperpulse backfill: listings holds the days 2026-04-29 to 2026-05-04; 2026-01-01 is outside them"
     )
+
+
+def test_make_run_is_the_command_the_readme_gives_first():
+    import subprocess
+
+    made = subprocess.run(["make", "-n", "run"], cwd=REPO, capture_output=True, text=True, check=True)
+    command = made.stdout.strip().splitlines()[-1].removeprefix(".venv/bin/")
+    assert command == "paperpulse backfill --source listings"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert quick_start.index("make run") < quick_start.index("make test")
+    assert f"`{command}`" in quick_start
