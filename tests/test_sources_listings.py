@@ -73,6 +73,18 @@ def test_a_day_without_lines_lands_empty_and_days_outside_the_folder_are_refused
         assert not landing.interval_dir(settings, "listings", outside).exists()
 
 
+def test_a_month_file_is_read_once_while_its_days_are_fetched(tmp_path):
+    # Every fetch checks the folder's first and last days: with a third month between them, those
+    # checks must not push the month being fetched out of the cache (each day read three files again).
+    march = lines_of("2026-04-29").replace(b'"listed_date": "2026-04-29"', b'"listed_date": "2026-03-31"')
+    settings = settings_for(tmp_path / "warehouse", listings_dir=copy_with(tmp_path, "2026-03.jsonl", march))
+    listings._month.cache_clear()
+    for day in (date(2026, 4, 29), date(2026, 4, 30), date(2026, 5, 1)):
+        landing.check_settled(listings.SOURCE, day, settings)
+        assert next(listings.fetch(day, settings)).body == lines_of(day.isoformat())
+    assert listings._month.cache_info().misses == 3  # March, May (the bounds), April
+
+
 def test_lines_become_records_keyed_by_arxiv_id_with_authors_and_lists_in_extra(settings):
     day = date(2026, 5, 1)
     (payload,) = listings.fetch(day, settings)

@@ -86,27 +86,40 @@ def _month(path: Path, stamp: tuple[int, int]) -> dict[str, bytes]:
     return {day: b"".join(lines) for day, lines in days.items()}
 
 
-def _read(path: Path) -> dict[str, bytes]:
+def _stamp(path: Path) -> tuple[int, int]:
     stat = path.stat()
-    return _month(path, (stat.st_size, stat.st_mtime_ns))
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _read(path: Path) -> dict[str, bytes]:
+    return _month(path, _stamp(path))
+
+
+@lru_cache
+def _days(path: Path, stamp: tuple[int, int]) -> tuple[date, ...]:
+    """A month file's listed days, in order (kept apart from the lines: every fetch checks the folder's
+    first and last days, which must not push the month being read out of the cache)."""
+    return tuple(sorted(date.fromisoformat(day) for day in _month(path, stamp)))
 
 
 def first_day(settings: Settings) -> date:
     """The first day the folder lists (the earliest day of its first month file)."""
     files = month_files(settings.listings_dir)
-    return date.fromisoformat(min(_read(files[min(files)])))
+    first = files[min(files)]
+    return _days(first, _stamp(first))[0]
 
 
 def default_day(settings: Settings) -> date:
     """The last day the folder lists: a run without a date takes it, a backfill ends there."""
     files = month_files(settings.listings_dir)
-    return date.fromisoformat(max(_read(files[max(files)])))
+    last = files[max(files)]
+    return _days(last, _stamp(last))[-1]
 
 
 def listed_days(settings: Settings) -> list[date]:
     """Every day with lines in the folder, in order (reads every file)."""
     files = month_files(settings.listings_dir).values()
-    return sorted(date.fromisoformat(day) for path in files for day in _read(path))
+    return [day for path in sorted(files) for day in _days(path, _stamp(path))]
 
 
 def fetch(day: date, settings: Settings) -> Iterator[Payload]:
