@@ -6,6 +6,8 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import duckdb
@@ -66,11 +68,26 @@ def _source_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@contextmanager
+def measured() -> Iterator[None]:
+    """Time a whole run and sample its peak memory (this process, its extraction workers and dbt), print
+    both after its summary, and on a terminal each stage as it starts (with the bars of the long ones)."""
+    from paperpulse.progress import GIB, Meter
+
+    with Meter(interval=0.2, progress=sys.stderr if sys.stderr.isatty() else None) as meter:
+        yield
+    print(
+        f"  took:      {meter.total_seconds / 60:.1f} min, peak memory {meter.overall_peak / GIB:.2f} GiB "
+        "(this process, its extraction workers and dbt)"
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
-    summary = pipeline.run(Settings.from_env(), args.source, args.date)
-    print(summary.render())
+    with measured():
+        summary = pipeline.run(Settings.from_env(), args.source, args.date)
+        print(summary.render())
     return 0
 
 
@@ -86,7 +103,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
     try:
-        summary = pipeline.backfill(Settings.from_env(), args.source, args.since, args.until)
+        with measured():
+            summary = pipeline.backfill(Settings.from_env(), args.source, args.since, args.until)
+            print(summary.render())
     except (KeyboardInterrupt, RuntimeError) as error:
         if not interrupted(error):
             raise
@@ -96,7 +115,6 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    print(summary.render())
     return 0
 
 
@@ -205,9 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill", help="ingest each day of a range in turn (resumable), then build and publish once"
     )
     _source_arg(backfill, default=None)
-    backfill.add_argument("--since", type=_day, required=True, help="the first day (YYYY-MM-DD)")
     backfill.add_argument(
-        "--until", type=_day, help="the last day (YYYY-MM-DD); default: the source's latest settled day"
+        "--since", type=_day, help="the first day (YYYY-MM-DD); default for listings: its folder's first day"
+    )
+    backfill.add_argument(
+        "--until",
+        type=_day,
+        help="the last day (YYYY-MM-DD); default: the source's latest settled day (listings: its last day)",
     )
     backfill.set_defaults(func=cmd_backfill)
 

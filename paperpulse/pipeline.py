@@ -346,8 +346,8 @@ class RunSummary:
             emailed = f", emailed to {', '.join(self.digest.emailed_to)}" if self.digest.emailed_to else ""
             lines.append(f"  digest:    {self.digest.markdown_path} and .html{emailed}")
         if not self.changed_anything:
-            what = "interval was" if len(self.ingests) == 1 else "intervals were"
-            lines.append(f"  nothing changed: this {what} already loaded, extracted and published")
+            what = "this interval was" if len(self.ingests) == 1 else "these intervals were"
+            lines.append(f"  nothing changed: {what} already loaded, extracted and published")
         return "\n".join(lines)
 
 
@@ -378,20 +378,29 @@ def run(settings: Settings, source: str = "trending_page", day: date | None = No
     return finish(settings, run_id, "run", [ingest(settings, source, day)])
 
 
-def backfill(settings: Settings, source: str, since: date, until: date | None = None) -> RunSummary:
-    """Ingest each day from `since` to `until` (default: the latest settled day) in turn, then run the
-    stages after ingestion once.
+def backfill(
+    settings: Settings, source: str, since: date | None = None, until: date | None = None
+) -> RunSummary:
+    """Ingest each day from `since` (default: the first day of a source holding a stretch of history, the
+    listings) to `until` (default: the latest settled day) in turn, then run the stages after ingestion once.
 
     A day is the unit of progress: once landed and loaded it stays, so an interrupted backfill run
     again fetches only the days that never landed. The stages after ingestion cost the same for one
     day or a hundred and read whatever raw holds, so they run once, at the end."""
     found = sources.get(source)
     if found.fixed_day or not found.by_day:
-        raise ValueError(f"{source} is not listed by day; backfill a daily source (hf_daily, arxiv)")
+        raise ValueError(
+            f"{source} is not listed by day; backfill a daily source (listings, hf_daily, arxiv)"
+        )
+    if since is None:
+        if found.first_day is None:
+            raise ValueError(f"{source} has no first day: give --since")
+        since = found.first_day(settings)
     until = until or found.default_day(settings)
     if since > until:
         raise ValueError(f"--since {since} is after --until {until}")
-    landing.check_settled(found, until, settings)
+    for day in (since, until):
+        landing.check_settled(found, day, settings)
     days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
     run_id = new_run_id()
     ingests: list[IngestReport] = []

@@ -64,6 +64,14 @@ def first_run(tmp_path_factory) -> tuple[Path, str]:
     return home, run_cli(home, "run").stdout
 
 
+@pytest.fixture(scope="session")
+def real_history(tmp_path_factory) -> tuple[Path, str]:
+    """The warehouse `make run` builds: the bundled six months of real arXiv listings, backfilled and
+    published (a few minutes), and what the backfill printed. Shared: copy it before changing anything."""
+    home = tmp_path_factory.mktemp("real-history") / "warehouse"
+    return home, run_cli(home, "backfill", "--source", "listings").stdout
+
+
 @pytest.fixture
 def published_home(first_run) -> Path:
     return first_run[0]
