@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+SEED_GOLD = Path(__file__).resolve().parents[2] / "eval" / "seed_gold.jsonl"
 ENTITY_KEYS = {"model": "models", "dataset": "datasets", "metric": "metrics"}
 RESULT_RULES = ("results_loose", "results_strict", "leaderboard")
 SLOTS = ("model", "dataset", "metric")
