@@ -163,9 +163,11 @@ def _rebatch(reader: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
 
 
 def _to_number(text: str) -> float | None:
+    """The value as a number; a fraction written "8/644" is its quotient."""
+    numerator, _, denominator = str(text).replace(",", "").partition("/")
     try:
-        return float(str(text).replace(",", ""))
-    except ValueError:
+        return float(numerator) / float(denominator) if denominator else float(numerator)
+    except (ValueError, ZeroDivisionError):
         return None
 
 

@@ -126,21 +126,30 @@ def ingest(
     found = sources.get(source)
     if not found.by_day:
         return ingest_files(settings, found, day)
-    files, fetched = land(settings, source, day, refresh)
-    folder = landing.interval_dir(settings, source, day)
+    batch, files, fetched = prepare_day(settings, found, day, refresh)
+    gate, stats = _check_and_load(settings, batch, con)
+    return IngestReport(source, day, fetched, files, stats, gate)
+
+
+def prepare_day(
+    settings: Settings, found: Source, day: date, refresh: bool
+) -> tuple[raw.Batch, list[Path], bool]:
+    """Land the day (fetching only if it never landed) and parse it into a batch for raw loading; with the
+    day's files and whether this call fetched them."""
+    files, fetched = land(settings, found.name, day, refresh)
+    folder = landing.interval_dir(settings, found.name, day)
     parsed = _parse_folder(found, folder, day, settings)
     observed = [(landing.landed_at(folder), f"{folder.name}/{name}", item) for name, item in parsed]
-    for refetch in landing.refetches_by(settings, source, day):
+    for refetch in landing.refetches_by(settings, found.name, day):
         listed = date.fromisoformat(refetch.parent.name)
         again = _parse_folder(found, refetch, listed, settings, f"{refetch.parent.name}/{refetch.name}/")
         parsed += [(name, item) for name, item in again if isinstance(item, Rejected)]
         observed += [(landing.landed_at(refetch), name, item) for name, item in again]
-    batch = raw.prepare_batch(source, day.isoformat(), parsed)
+    batch = raw.prepare_batch(found.name, day.isoformat(), parsed)
     if found.counts_upvotes:
         batch.snapshots = raw.upvote_snapshots(observed)
     batch.landed_at, batch.landed_files = landing.landed_at(folder), len(files)
-    gate, stats = _check_and_load(settings, batch, con)
-    return IngestReport(source, day, fetched, files, stats, gate)
+    return batch, files, fetched
 
 
 def ingest_files(settings: Settings, found: Source, day: date) -> IngestReport:
@@ -378,6 +387,40 @@ def run(settings: Settings, source: str = "trending_page", day: date | None = No
     return finish(settings, run_id, "run", [ingest(settings, source, day)])
 
 
+# A backfill gates this many days' papers at once (the raw gate costs about the same for one day or a
+# month), then loads them day by day: a day is still the unit of progress.
+BACKFILL_GATE_DAYS = 30
+
+
+@stage("ingest")
+def _ingest_days(
+    settings: Settings, found: Source, days: list[date], con: duckdb.DuckDBPyConnection, into: list
+) -> None:
+    """Land and parse each day, gate their papers together, then load each day in its own transaction,
+    appending its report to `into`. A day that cannot be fetched stops it after the days before it load."""
+    prepared, failure = [], None
+    for day in days:
+        try:
+            prepared.append((day, *prepare_day(settings, found, day, refresh=False)))
+        except SourceFailed as error:
+            failure = (day, error)
+            break
+    if prepared:
+        papers = pd.concat([batch.papers for _, batch, _, _ in prepared], ignore_index=True)
+        # one day's papers are unique by key; several days may list a paper again: the gate sees each once
+        papers = papers.drop_duplicates("paper_id", keep="last")
+        first, last = prepared[0][0], prepared[-1][0]
+        gate = gate_raw_batch(
+            settings, f"raw batch {found.name} {first}" + (f"..{last}" if last != first else ""), papers
+        )
+        for day, batch, files, fetched in prepared:
+            into.append(IngestReport(found.name, day, fetched, files, raw.load_batch(con, batch), gate))
+    if failure:
+        day, error = failure
+        error.day = day  # where the backfill stopped
+        raise error
+
+
 def backfill(
     settings: Settings, source: str, since: date | None = None, until: date | None = None
 ) -> RunSummary:
@@ -408,13 +451,18 @@ def backfill(
     # once, not after every day (a checkpoint rewrites the tables' key indexes whole: a backfill of
     # a thousand days into a growing warehouse spent most of its time there).
     with connect_build(settings, bulk=True) as con:
+        chunk: list[date] = []
         for day in progress(days, f"backfill {source}", unit="day"):
+            chunk.append(day)
+            if len(chunk) < BACKFILL_GATE_DAYS and day != days[-1]:
+                continue
             try:
-                ingests.append(ingest(settings, source, day, refresh=False, con=con))
+                _ingest_days(settings, found, chunk, con, ingests)
             except SourceFailed as error:
                 raise SourceFailed(
-                    f"backfill stopped at {day}, {len(ingests)} of {len(days)} days loaded and nothing "
+                    f"backfill stopped at {error.day}, {len(ingests)} of {len(days)} days loaded and nothing "
                     f"published; run the same command again to resume (landed days are not fetched again): "
                     f"{error}"
                 ) from error
+            chunk = []
     return finish(settings, run_id, "backfill", ingests)

@@ -29,7 +29,8 @@ def progress(items: Iterable[T], what: str, total: int | None = None, unit: str 
         return
     started = last = time.monotonic()
     of = f" of {total}" if total is not None else ""
-    log.info("%s: starting%s", what, f" ({total} {unit}s)" if total is not None else "")
+    units = unit + ("es" if unit.endswith(("ch", "sh", "s", "x")) else "s")
+    log.info("%s: starting%s", what, f" ({total} {units})" if total is not None else "")
     done = 0
     for item in items:
         yield item
@@ -37,8 +38,8 @@ def progress(items: Iterable[T], what: str, total: int | None = None, unit: str 
         now = time.monotonic()
         if now - last >= LOG_EVERY_SECONDS:
             last = now
-            log.info("%s: %d%s %ss done, %.0f s", what, done, of, unit, now - started)
-    log.info("%s: %d%s %ss done in %.1f s", what, done, of, unit, time.monotonic() - started)
+            log.info("%s: %d%s %s done, %.0f s", what, done, of, units, now - started)
+    log.info("%s: %d%s %s done in %.1f s", what, done, of, units, time.monotonic() - started)
 
 
 class Meter:
