@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-ENTITY_KEYS = {"model": "models", "dataset": "datasets", "metric": "metrics"}
+ENTITY_KEYS = {"model": "models", "dataset": "datasets", "metric": "metrics", "task": "tasks"}
 RESULT_RULES = ("results_loose", "results_strict", "leaderboard")
 SLOTS = ("model", "dataset", "metric")
 RANKED_ROLES = ("proposed", "baseline")
