@@ -9,7 +9,7 @@ import great_expectations.expectations as gxe
 
 from paperpulse.ingest.records import MAX_ABSTRACT_CHARS, MIN_ABSTRACT_CHARS
 
-MENTION_TYPES = ["model", "dataset", "metric"]
+MENTION_TYPES = ["model", "dataset", "metric", "task"]
 RESULT_KINDS = ["absolute", "improvement"]
 
 
@@ -71,7 +71,7 @@ MART_VIOLATIONS = {
         where true {changed:p.paper_id}""",
     "fct_mentions_unknown_types": """
         select count(*) from marts.fct_mentions
-        where entity_type not in ('model', 'dataset', 'metric') {changed:paper_id}""",
+        where entity_type not in ('model', 'dataset', 'metric', 'task') {changed:paper_id}""",
     "fct_mentions_outside_abstract": """
         select count(*) from marts.fct_mentions m join raw.papers p using (paper_id)
         where (m.start_char < 0 or m.end_char > length(p.abstract) or m.end_char <= m.start_char)
