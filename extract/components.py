@@ -506,6 +506,11 @@ class TaskFinder:
     def __init__(self, conventions: str):
         _check_conventions(conventions)
         self.tdmsci = conventions == "tdmsci"
+        self.modifiers: frozenset[str] = frozenset()
+
+    def initialize(self, get_examples=None, *, nlp: Language, lexicons: str, held_out_ids: list[str]):
+        entries = read_lexicons(data_path(lexicons), held_out_ids, ("task",))
+        self.modifiers = tasks.heads_and_modifiers(entries)[1]
 
     def __call__(self, doc: Doc) -> Doc:
         settled = tasks.settle(doc, doc.user_data.get(tasks.MATCHES) or [], self.tdmsci)
@@ -516,14 +521,34 @@ class TaskFinder:
         for start, end, entry in settled:
             start_char, last = doc[start].idx, doc[end - 1]
             end_char = last.idx + len(last)
+            canonical = entry.canonical
+            if not self.tdmsci:
+                grown = tasks.grow_left(text, start_char, self.modifiers)
+                if grown < start_char:  # a more specific task of its own ("audio deepfake detection")
+                    start_char, canonical = grown, text[grown:end_char]
             found.append(
-                Mention("task", start_char, end_char, text[start_char:end_char], entry.canonical, "lexicon")
+                Mention("task", start_char, end_char, text[start_char:end_char], canonical, "lexicon")
             )
+        if not self.tdmsci:
+            found = resolve_overlaps(found + _acronym_mentions(text, tasks.defined_acronyms(doc, settled)))
         mentions = doc.user_data.get(MENTIONS) or []
         if mentions and not self.tdmsci:
             found = [t for t in found if not any(m.start < t.end and t.start < m.end for m in mentions)]
         doc.user_data[MENTIONS] = sorted(mentions + found, key=_start)
         return doc
+
+
+def _acronym_mentions(text: str, acronyms: dict[str, Entry]) -> list[Mention]:
+    """Every whole-word occurrence of each acronym, as a mention of its task."""
+    found = []
+    for acronym, entry in acronyms.items():
+        start = text.find(acronym)
+        while start >= 0:
+            end = start + len(acronym)
+            if not text[start - 1 : start].isalnum() and not text[end : end + 1].isalnum():
+                found.append(Mention("task", start, end, acronym, entry.canonical, "definition"))
+            start = text.find(acronym, end)
+    return found
 
 
 def _start(mention: Mention) -> int:

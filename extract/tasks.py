@@ -11,13 +11,20 @@ and under TDMSci's conventions the task CRF (`task_crf.py`) may replace them.
 - A match directly followed by "-word" or by a word such as "based", "augmented" or "pairs" only modifies what
   follows ("retrieval-augmented generation", "classification-based", "QA pairs") and is skipped.
 - Overlapping matches settle to the longest.
+- Under the guidelines' conventions a match grows leftwards over up to three words that modify tasks in the
+  lexicon's own aliases ("medical", "multilingual", "audio": words before the head of a multi-word alias),
+  so that the most specific phrase is the mention ("multilingual text generation", "audio deepfake
+  detection"; `grow_left`), as GUIDELINES.md asks.
 - Under TDMSci's conventions a match takes in the bracketed acronym after it ("information extraction
-  (IE)"), as TDMSci marks it; the guidelines list the two apart.
+  (IE)"), as TDMSci marks it; the guidelines list the two apart, and the acronym names the task wherever
+  the abstract writes it (`defined_acronyms`: "machine unlearning (MU) ... existing MU methods").
 """
 
 from __future__ import annotations
 
 import re
+
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from extract.lexicon import Entry, alias_variants
 
@@ -114,3 +121,41 @@ def _acronym_end(doc, end: int) -> int:
         if 1 < len(word) <= 10 and any(c.isupper() for c in word) and not word.isdigit():
             return end + 3
     return end
+
+
+def defined_acronyms(doc, settled: list[tuple[int, int, Entry]]) -> dict[str, Entry]:
+    """Acronyms the abstract defines for a matched task, "human activity recognition (HAR)": the bracketed
+    word right after the match, whose first letter begins one of the task's words."""
+    found: dict[str, Entry] = {}
+    for start, end, entry in settled:
+        if _acronym_end(doc, end) == end:
+            continue
+        word = doc[end + 1].text
+        initials = {w[0].lower() for w in re.split(r"[\s-]+", doc[start:end].text) if w}
+        if word[0].lower() in initials:
+            found.setdefault(word, entry)
+    return found
+
+
+# Words that never start a task phrase though the lexicon's aliases use some of them ("robust ... tracking").
+_NOT_MODIFIERS = frozenset(STOP_WORDS) | frozenset({
+    "novel", "new", "efficient", "effective", "accurate", "robust", "improved", "better", "existing",
+    "traditional", "conventional", "standard", "various", "downstream", "general", "challenging",
+    "complex", "proposed", "recent", "popular", "common", "typical", "modern", "current", "previous",
+    "prior", "different", "diverse", "multiple", "several", "key", "important", "critical", "real-world",
+    "large-scale", "state-of-the-art", "end-to-end", "high-quality", "fine-grained", "scalable", "simple",
+    "strong", "reliable", "fast", "faster", "precise",
+})  # fmt: skip
+_WORD_BEFORE = re.compile(r"([A-Za-z0-9][A-Za-z0-9'\-]*[A-Za-z0-9]|[A-Za-z0-9])(\s+)$")
+GROWN_WORDS = 3
+
+
+def grow_left(text: str, start: int, modifiers: frozenset[str]) -> int:
+    """The start of the task phrase ending where a match starts at `start`: up to three words before it that
+    modify tasks in the lexicon's aliases ("multilingual" text generation), none a stop or generic word."""
+    for _ in range(GROWN_WORDS):
+        word = _WORD_BEFORE.search(text, max(0, start - 60), start)
+        if word is None or word[1].lower() not in modifiers or word[1].lower() in _NOT_MODIFIERS:
+            break
+        start = word.start()
+    return start
