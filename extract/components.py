@@ -499,9 +499,10 @@ class Resolver:
 class TaskFinder:
     """Task mentions: the lexicon's task matches settled (`tasks.settle`) and added to the mentions (which
     the results component has used by then: a claim names no task). Under the guidelines' conventions a task
-    inside another name is no task ("MS MARCO Passage Ranking" is a dataset) and a bracketed acronym is
-    listed apart; under TDMSci's a task takes in its bracketed acronym and stands beside the other types,
-    as TDMSci's labels do."""
+    grows to its most specific phrase over the words the lexicon's task aliases modify with (`modifiers`,
+    read by `initialize`), an acronym defined for it names it wherever written, and a task inside another
+    name is no task ("MS MARCO Passage Ranking" is a dataset); under TDMSci's a task takes in its bracketed
+    acronym and stands beside the other types, as TDMSci's labels do."""
 
     def __init__(self, conventions: str):
         _check_conventions(conventions)

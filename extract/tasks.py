@@ -61,7 +61,7 @@ def canonical_names(entries: list[Entry]) -> dict[str, str]:
 
 def heads_and_modifiers(entries: list[Entry]) -> tuple[frozenset[str], frozenset[str]]:
     """The last words of multi-word task aliases ("translation", "recognition") and their other words
-    ("machine", "named", "entity"): features of the task CRF."""
+    ("machine", "named", "entity"): features of the task CRF; a task grows over the latter (`grow_left`)."""
     heads, modifiers = set(), set()
     for entry in entries:
         if entry.type != "task":
