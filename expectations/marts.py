@@ -28,7 +28,7 @@ import pandas as pd
 SAMPLE_ROWS = 50_000  # rows in scope validated per frame, at most
 FLAGGED_ROWS = 1_000  # rows found failing one expectation, at most (the error shows 20)
 
-MENTION_TYPES = ["model", "dataset", "metric"]
+MENTION_TYPES = ["model", "dataset", "metric", "task"]
 RESULT_KINDS = ["absolute", "improvement"]
 DIRECTIONS = ["higher", "lower"]
 LARGEST_DOUBLE = 1.7976931348623157e308  # a finite value lies within +-this
@@ -89,7 +89,7 @@ FRAMES = (
         key="mention_id",
         expectations=(
             gxe.ExpectColumnValuesToBeInSet(
-                column="entity_type", value_set=MENTION_TYPES, description="a model, dataset or metric"
+                column="entity_type", value_set=MENTION_TYPES, description="a model, dataset, metric or task"
             ),
             gxe.ExpectColumnValuesToBeBetween(
                 column="start_char", min_value=0, description="offsets inside the abstract"

@@ -22,6 +22,7 @@ MARTS = (
     "dim_models",
     "dim_datasets",
     "dim_metrics",
+    "dim_tasks",
     "fct_mentions",
     "fct_benchmark_results",
     "leaderboards",

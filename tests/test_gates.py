@@ -53,6 +53,24 @@ def test_extraction_gate_rejects_offsets_that_do_not_slice_to_the_surface(settin
     batches.gate_batch(mentions, results, {"t-1": abstract}, settings.gx_dir)
 
 
+def test_extraction_gate_takes_task_mentions_and_rejects_unknown_types():
+    abstract = "We study text-to-SQL with LLaMA-7B."
+    prediction = {
+        "id": "t-1",
+        "results": [],
+        "entities": [
+            {"type": "task", "surface": "text-to-SQL", "canonical": "text-to-SQL", "start": 9, "end": 20},
+            {"type": "model", "surface": "LLaMA-7B", "canonical": "LLaMA-7B", "start": 26, "end": 34},
+        ],
+    }
+    mentions, results = batches.predictions_to_frames([prediction], "test")
+    batches.gate_batch(mentions, results, {"t-1": abstract})
+    prediction["entities"][0]["type"] = "problem"
+    mentions, results = batches.predictions_to_frames([prediction], "test")
+    with pytest.raises(GateFailed, match=r"expect_column_values_to_be_in_set\(type\)"):
+        batches.gate_batch(mentions, results, {"t-1": abstract})
+
+
 def test_bad_marts_fail_the_run_at_the_gate_and_the_serving_file_stays(published_home, tmp_path):
     home = copy_home(published_home, tmp_path / "warehouse")
     serving_before = sha256(home / "serving.duckdb")
