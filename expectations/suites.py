@@ -11,6 +11,7 @@ from paperpulse.ingest.records import MAX_ABSTRACT_CHARS, MIN_ABSTRACT_CHARS
 
 MENTION_TYPES = ["model", "dataset", "metric"]
 RESULT_KINDS = ["absolute", "improvement"]
+RESULT_ROLES = ["proposed", "baseline", "other"]
 
 
 def _suite(name: str, *expectations) -> gx.ExpectationSuite:

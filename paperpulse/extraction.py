@@ -62,6 +62,9 @@ RESULTS_SCHEMA = pa.schema(
         ("condition", pa.string()),
         ("evidence", pa.string()),
         ("extractor_version", pa.string()),
+        ("role", pa.string()),
+        ("confidence", pa.float64()),
+        ("leaderboard", pa.bool_()),
     ]
 )
 
@@ -164,9 +167,11 @@ def _rebatch(reader: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
 
 
 def _to_number(text: str) -> float | None:
+    """The value as a number: "1,024" is 1024 and a fraction "8/644" is one value, 8 / 644."""
+    numerator, _, denominator = str(text).replace(",", "").partition("/")
     try:
-        return float(str(text).replace(",", ""))
-    except ValueError:
+        return float(numerator) / float(denominator) if denominator else float(numerator)
+    except (ValueError, ZeroDivisionError):
         return None
 
 
@@ -203,6 +208,9 @@ def predictions_to_frames(predictions: list[dict], version: str) -> tuple[pd.Dat
                     "condition": result.get("condition"),
                     "evidence": result.get("evidence") or "",
                     "extractor_version": version,
+                    "role": result.get("role"),
+                    "confidence": result.get("confidence"),
+                    "leaderboard": result.get("leaderboard"),
                 }
             )
     return (
