@@ -57,6 +57,10 @@ def results_batch() -> gx.ExpectationSuite:
         gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=RESULT_KINDS),
         gxe.ExpectColumnValuesToNotBeNull(column="kind"),
         gxe.ExpectColumnValuesToNotBeNull(column="evidence"),
+        gxe.ExpectColumnValuesToBeInSet(column="role", value_set=RESULT_ROLES),
+        gxe.ExpectColumnValuesToNotBeNull(column="role"),
+        gxe.ExpectColumnValuesToBeBetween(column="confidence", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToNotBeNull(column="leaderboard"),
     )
 
 
@@ -87,6 +91,14 @@ MART_VIOLATIONS = {
         select count(*) from marts.leaderboards join marts.fct_benchmark_results r using (result_id)
         where r.kind <> 'absolute'""",
     "leaderboards_bad_ranks": "select count(*) from marts.leaderboards where rank is null or rank < 1",
+    # only claims that stand on a board are ranked (leaderboard-grade, every board rule passed)
+    "leaderboards_claims_not_rankable": """
+        select count(*) from marts.leaderboards join marts.fct_benchmark_results r using (result_id)
+        where r.not_ranked_because is not null or not r.leaderboard""",
+    "sota_progression_steps_not_raising": """
+        select count(*) from marts.sota_progression
+        where previous_value is not null
+            and (direction = 'higher' and value <= previous_value or direction = 'lower' and value >= previous_value)""",
     "topic_trends_share_out_of_range": "select count(*) from marts.topic_trends where share < 0 or share > 1",
     "trending_topics_missing_topics": """
         select count(*) from lexicon.topic_taxonomy anti join marts.trending_topics using (topic_id)""",

@@ -1,5 +1,5 @@
 -- One row per lexicon entry and alias: the three lexicon seeds in one shape. The canonical name always
--- counts as one of its own aliases.
+-- counts as one of its own aliases. A metric's unit is '' when its values have none (perplexity).
 
 with models as (
 
@@ -8,6 +8,7 @@ with models as (
         canonical,
         family,
         cast(null as varchar) as direction,
+        cast(null as varchar) as unit,
         aliases
     from {{ ref('models') }}
 
@@ -20,6 +21,7 @@ datasets as (
         canonical,
         cast(null as varchar) as family,
         cast(null as varchar) as direction,
+        cast(null as varchar) as unit,
         aliases
     from {{ ref('datasets') }}
 
@@ -32,6 +34,7 @@ metrics as (
         canonical,
         cast(null as varchar) as family,
         direction,
+        coalesce(trim(unit), '') as unit,
         aliases
     from {{ ref('metrics') }}
 
@@ -54,6 +57,7 @@ aliases as (
         trim(canonical) as canonical,
         nullif(trim(family), '') as family,
         lower(trim(direction)) as direction,
+        unit,
         trim(unnest(string_split(coalesce(aliases, ''), '|'))) as alias
     from entries
 
@@ -64,6 +68,7 @@ aliases as (
         trim(canonical) as canonical,
         nullif(trim(family), '') as family,
         lower(trim(direction)) as direction,
+        unit,
         trim(canonical) as alias
     from entries
 
@@ -75,6 +80,7 @@ select
     alias,
     {{ surface_key('alias') }} as alias_key,
     family,
-    direction
+    direction,
+    unit
 from aliases
 where alias <> ''
