@@ -97,8 +97,8 @@ MART_VIOLATIONS = {
         where r.not_ranked_because is not null or not r.leaderboard""",
     "sota_progression_steps_not_raising": """
         select count(*) from marts.sota_progression
-        where previous_value is not null
-            and (direction = 'higher' and value <= previous_value or direction = 'lower' and value >= previous_value)""",
+        where direction = 'higher' and value <= previous_value
+            or direction = 'lower' and value >= previous_value""",
     "topic_trends_share_out_of_range": "select count(*) from marts.topic_trends where share < 0 or share > 1",
     "trending_topics_missing_topics": """
         select count(*) from lexicon.topic_taxonomy anti join marts.trending_topics using (topic_id)""",
