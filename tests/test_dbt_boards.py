@@ -374,9 +374,7 @@ def test_the_digest_names_the_days_new_state_of_the_art(built, tmp_path):
             con.execute(f"create table {mart} as select * from build.marts.{mart}")
     found = digest.compose(serving)
     assert found.day == LAST_DAY
-    raised = [c for c in found.state_of_the_art if c.previous]
-    opened = [c for c in found.state_of_the_art if not c.previous]
-    assert [(c.board, c.model, c.value, c.previous) for c in raised] == [
+    assert [(c.board, c.model, c.value, c.previous) for c in found.state_of_the_art] == [
         ("image classification · ImageNet-1K · top-1 accuracy", "ViT-Q", "86.0%", "ViT-Z 85% (2025-01-15)"),
         (
             "speech recognition · LibriSpeech · WER · test-other",
@@ -385,16 +383,17 @@ def test_the_digest_names_the_days_new_state_of_the_art(built, tmp_path):
             "Squeezeformer 6% (2025-01-13)",
         ),
     ]
-    assert [(c.board, c.model, c.value) for c in opened] == [
-        ("image classification · ImageNet-1K · latency", "ViT-Q", "1.2s")
-    ]
+    assert found.new_boards == (1, [("image classification · ImageNet-1K · latency", "ViT-Q", "1.2s")])
     markdown = digest.render_markdown(found)
     section = markdown.split("## New state of the art\n\n", 1)[1].split("\n## ", 1)[0]
     assert section.startswith(
         "- **ViT-Q 86.0%** on image classification · ImageNet-1K · top-1 accuracy "
         "(was ViT-Z 85% (2025-01-15)), Paper vitq\n  > ViT-Q reaches 86.0% top-1 acc on ImageNet-1K.\n"
     )
-    assert "(the board's first result)" in section
+    assert section.endswith(
+        "\n\n1 board opened today (their first results): "
+        "image classification · ImageNet-1K · latency: ViT-Q 1.2s.\n"
+    )
     assert "<h2>New state of the art</h2>" in digest.render_html(found)
 
 
