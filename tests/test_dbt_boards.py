@@ -410,3 +410,36 @@ def test_the_marts_gate_checks_the_boards(built, tmp_path):
         )
         con.execute("update marts.sota_progression set value = previous_value where step = 2")
         assert [con.execute(checks[name]).fetchone()[0] for name in names] == [1, 2]
+
+
+def test_the_bundled_pages_boards_read_right(published_home):
+    """The bundled page through the whole pipeline (the rules-only extractor): the claims the issue found
+    wrong or split are off the boards or on one board, and every claim that may stand on a board does."""
+    with duckdb.connect(str(published_home / "serving.duckdb"), read_only=True) as con:
+        salun = rows(
+            con,
+            "select metric_surface, not_ranked_because from fct_benchmark_results "
+            "where model = 'SalUn' and kind = 'absolute'",
+        )
+        assert salun == [("unlearning accuracy", "qualified_metric")]  # "nearly 100% unlearning accuracy"
+        # Market-1501 mAP with and without "%" is one board; "Top1-acc" is top-1 accuracy
+        assert rows(con, "select model, value, unit from leaderboards where board = 'Market-1501 · mAP'") == [
+            ("CION", 93.3, "%"),
+            ("Pose2ID", 52.81, "%"),
+        ]
+        assert rows(
+            con, "select board, model from leaderboards where metric = 'top-1 accuracy' order by board"
+        ) == [
+            ("ImageNet · top-1 accuracy", "Re-labeling ImageNet"),
+            ("ImageNet-1K · top-1 accuracy", "RMT"),
+        ]
+        # the three sizes of Squeezeformer on test-other: one board, the best value
+        assert rows(con, "select board, model, value from leaderboards where dataset = 'LibriSpeech'") == [
+            ("LibriSpeech · WER · test-other", "Squeezeformer", 6.0)
+        ]
+        assert rows(
+            con,
+            "select count(*) from fct_benchmark_results r where not_ranked_because is null and not exists ("
+            "select 1 from leaderboards l "
+            "where l.model = r.model and l.dataset = r.dataset and l.metric = r.metric)",
+        ) == [(0,)]
