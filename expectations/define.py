@@ -100,6 +100,10 @@ def extraction_results() -> gx.ExpectationSuite:
             gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=marts.RESULT_KINDS),
             gxe.ExpectColumnValuesToNotBeNull(column="kind"),
             gxe.ExpectColumnValuesToNotBeNull(column="evidence"),
+            gxe.ExpectColumnValuesToBeInSet(column="role", value_set=marts.RESULT_ROLES),
+            gxe.ExpectColumnValuesToNotBeNull(column="role"),
+            gxe.ExpectColumnValuesToBeBetween(column="confidence", min_value=0, max_value=1),
+            gxe.ExpectColumnValuesToNotBeNull(column="leaderboard"),
         ],
     )
 

@@ -29,6 +29,7 @@ SAMPLE_ROWS = 50_000  # rows in scope validated per frame, at most
 FLAGGED_ROWS = 1_000  # rows found failing one expectation, at most (the error shows 20)
 
 MENTION_TYPES = ["model", "dataset", "metric", "task"]
+RESULT_ROLES = ["proposed", "baseline", "other"]
 RESULT_KINDS = ["absolute", "improvement"]
 DIRECTIONS = ["higher", "lower"]
 LARGEST_DOUBLE = 1.7976931348623157e308  # a finite value lies within +-this
@@ -137,7 +138,8 @@ FRAMES = (
     Frame(
         "leaderboards",
         "leaderboards, each row beside the kind of the claim it ranks.",
-        """select l.rowid as _row, l.result_id, l.direction, l.rank, r.kind as result_kind
+        """select l.rowid as _row, l.result_id, l.direction, l.rank, r.kind as result_kind,
+                  r.leaderboard and r.not_ranked_because is null as rankable
            from marts.leaderboards l left join marts.fct_benchmark_results r using (result_id)""",
         key="result_id",
         expectations=(
@@ -149,6 +151,26 @@ FRAMES = (
                 column="result_kind",
                 value_set=["absolute"],
                 description="leaderboards rank absolute values, never improvements",
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="rankable",
+                value_set=[True],
+                description="only leaderboard-grade claims that pass every board rule are ranked",
+            ),
+        ),
+    ),
+    Frame(
+        "sota_progression",
+        "sota_progression, each step beside the best value it raised.",
+        """select s.rowid as _row, s.result_id,
+                  case when s.previous_value is null then true
+                       when s.direction = 'higher' then s.value > s.previous_value
+                       else s.value < s.previous_value end as raises
+           from marts.sota_progression s""",
+        key="result_id",
+        expectations=(
+            gxe.ExpectColumnValuesToBeInSet(
+                column="raises", value_set=[True], description="every step raises the best known value"
             ),
         ),
     ),

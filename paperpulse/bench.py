@@ -137,9 +137,9 @@ def _reader(serving_db: str, stop, results) -> None:
             con = duckdb.connect(serving_db, read_only=True)
             samples.append((started, "connect", time.time() - started))
             started = time.time()
-            dataset, metric, unit = con.execute(dashboard.BOARDS).fetchone()
+            _, board_id, dataset, metric, _ = con.execute(dashboard.BOARDS).fetchone() or (None,) * 5
             samples.append((started, "boards", time.time() - started))
-            chosen = {"dataset": dataset, "metric": metric, "unit": unit}
+            chosen = {"board_id": board_id, "dataset": dataset, "metric": metric}
             for name, sql in dashboard.QUERIES.items():
                 started = time.time()
                 con.execute(sql, {k: v for k, v in chosen.items() if f"${k}" in sql}).df()

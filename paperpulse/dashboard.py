@@ -26,6 +26,7 @@ MARTS_READ = (
     "rising_entities",
     "entity_weekly_mentions",
     "model_dataset_pairs",
+    "boards",
     "leaderboards",
     "leaderboard_improvements",
     "whats_new",
@@ -46,7 +47,7 @@ class Snapshot:
     published_at: object
     as_of_day: object
     frames: dict[str, pd.DataFrame]
-    boards: list[str]  # every leaderboard, most models first; frames["leaderboards"] holds the chosen one
+    boards: list[str]  # board names, most models first; frames["leaderboards"] holds the chosen one
     board: str | None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -54,7 +55,7 @@ class Snapshot:
 
 
 # What the page shows, and no more: over a million papers the marts hold hundreds of thousands of rows
-# (weeks of every entity, every board), so each query keeps what is drawn. $dataset, $metric and $unit
+# (weeks of every entity, every board), so each query keeps what is drawn. $board_id, $dataset and $metric
 # are the chosen leaderboard's.
 QUERIES = {
     "trending_topics": "select * from trending_topics order by rank, topic_label",
@@ -75,9 +76,7 @@ QUERIES = {
     "model_dataset_pairs": f"""
         select * from model_dataset_pairs order by paper_count desc, claim_count desc, model, dataset
         limit {PAIRS_SHOWN}""",
-    "leaderboards": """
-        select * from leaderboards where dataset = $dataset and metric = $metric and unit = $unit
-        order by rank, model""",
+    "leaderboards": "select * from leaderboards where board_id = $board_id order by rank, model",
     "leaderboard_improvements": f"""
         with beside as (
             select * from leaderboard_improvements where dataset = $dataset and metric = $metric
@@ -90,15 +89,10 @@ QUERIES = {
     # claims that name a model first: those are the ones a reader can place
     "whats_new": "select * from whats_new order by item_type, name like '(no model)%', name",
 }
-# the leaderboards to choose from: the ones ranking most models first, then by name
+# the boards to choose from: the ones ranking most models first, then by name
 BOARDS = f"""
-    select dataset, metric, unit from leaderboards group by dataset, metric, unit
-    order by count(*) desc, dataset || ' · ' || metric || if(unit <> '', ' (' || unit || ')', '')
-    limit {BOARDS_SHOWN}"""
-
-
-def board_name(dataset: str, metric: str, unit: str) -> str:
-    return f"{dataset} · {metric}" + (f" ({unit})" if unit else "")
+    select board, board_id, dataset, metric, model_count from boards
+    order by model_count desc, board limit {BOARDS_SHOWN}"""
 
 
 def load_snapshot(serving_db: Path, board: str | None = None) -> Snapshot:
@@ -106,15 +100,21 @@ def load_snapshot(serving_db: Path, board: str | None = None) -> Snapshot:
     `board` is the leaderboard chosen (default: the one ranking most models)."""
     with duckdb.connect(str(serving_db), read_only=True) as con:
         run_id, published_at = con.execute("select run_id, published_at from publish_info").fetchone()
-        boards = {board_name(*key): key for key in con.execute(BOARDS).fetchall()}
+        boards_frame = con.execute(BOARDS).df()
+        boards = {row.board: row for row in boards_frame.itertuples()}
         names = list(boards)
         board = board if board in boards else (names[0] if names else None)
-        dataset, metric, unit = boards[board] if board else (None, None, None)
-        chosen = {"dataset": dataset, "metric": metric, "unit": unit}
+        key = boards.get(board)
+        chosen = {
+            "board_id": key.board_id if key else None,
+            "dataset": key.dataset if key else None,
+            "metric": key.metric if key else None,
+        }
         frames = {
             name: con.execute(sql, {k: v for k, v in chosen.items() if f"${k}" in sql}).df()
             for name, sql in QUERIES.items()
         }
+        frames["boards"] = boards_frame
     as_of = frames["trending_topics"]["as_of_day"].max() if len(frames["trending_topics"]) else None
     return Snapshot(run_id, published_at, as_of, frames, names, board)
 
@@ -233,12 +233,17 @@ def leaderboards(snapshot: Snapshot) -> None:
     direction = board["direction"].iloc[0]
     left, right = st.columns([3, 2])
     with left:
-        st.caption(f"Best absolute score per model; {direction} is better; evidence: the sentence read.")
+        st.caption(
+            f"Best score per model, in the metric's unit; {direction} is better; evidence: the sentence read."
+        )
         chart(
             alt.Chart(board, title=choice)
             .mark_bar()
             .encode(
-                x=alt.X("value:Q", title=f"{board['metric'].iloc[0]} ({direction} is better)"),
+                x=alt.X(
+                    "value:Q",
+                    title=f"{board['metric'].iloc[0]} {board['unit'].iloc[0]} ({direction} is better)",
+                ),
                 y=alt.Y("model:N", sort=list(board["model"]), title=None),
                 tooltip=["rank", "model", "value_text", "paper_title", "evidence"],
             )

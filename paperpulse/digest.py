@@ -1,6 +1,6 @@
-"""The daily digest: the day's top papers, rising topics and phrases, and new benchmark claims with
-their evidence, written as Markdown and HTML after each successful run and emailed when SMTP
-settings are given.
+"""The daily digest: the day's top papers, rising topics and phrases, new state-of-the-art claims and new
+benchmark claims with their evidence, written as Markdown and HTML after each successful run and emailed
+when SMTP settings are given.
 
 It reads the published serving file (read-only, closed when done), so it shows what dashboards show.
 The day is the marts' "today": the latest listed day in the warehouse.
@@ -29,6 +29,7 @@ TOPICS_SHOWN = 5
 PAPERS_PER_TOPIC = 3
 PHRASES_SHOWN = 5
 CLAIMS_SHOWN = 15
+SOTA_SHOWN = 15
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,19 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class SotaClaim:
+    """A claim that raised a board's best known value on the digest's day (sota_progression)."""
+
+    board: str
+    model: str
+    value: str  # as written, with its unit
+    previous: str  # the best it raised: "model value (listed date)"
+    evidence: str
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True)
 class Digest:
     day: date
     counts: dict[str, int]  # today's papers, claims, models and datasets
@@ -90,6 +104,9 @@ class Digest:
     rising_topics: list[tuple[str, int, int, float, str]]  # label, recent, baseline, growth, trend
     emerging_phrases: list[tuple[str, int, int]]  # phrase, recent, baseline
     claims: list[tuple[str, str, str, str | None]]  # claim, evidence, paper title, url
+    state_of_the_art: list[SotaClaim]  # the day's raises of a board's best known value
+    # boards opened that day: how many, and the first SOTA_SHOWN as (board, model, value)
+    new_boards: tuple[int, list[tuple[str, str, str]]]
 
     @property
     def subject(self) -> str:
@@ -164,7 +181,46 @@ def compose(serving_db: Path) -> Digest | None:
             limit ?""",
             CLAIMS_SHOWN,
         )
-    return Digest(found, counts, top_by, top, rising, phrases, claims)
+        state_of_the_art = [
+            SotaClaim(board, model, value, _previous_best(*previous), evidence, title, url)
+            for board, model, value, *previous, evidence, title, url in _rows(
+                con,
+                """
+                select s.board, s.model, s.value_text || s.unit_as_written,
+                    s.previous_model, s.previous_value, s.unit, s.previous_listed_date,
+                    s.evidence, s.paper_title, p.arxiv_url
+                from sota_progression s join dim_papers p using (paper_id)
+                where s.first_listed_date = ? and s.step > 1
+                order by s.board, s.result_id
+                limit ?""",
+                found,
+                SOTA_SHOWN,
+            )
+        ]
+        opened = _rows(
+            con,
+            """
+            select board, model, value_text || unit_as_written, count(*) over () from sota_progression
+            where first_listed_date = ? and step = 1
+            order by board limit ?""",
+            found,
+            SOTA_SHOWN,
+        )
+        new_boards = (opened[0][3] if opened else 0, [row[:3] for row in opened])
+    return Digest(found, counts, top_by, top, rising, phrases, claims, state_of_the_art, new_boards)
+
+
+def _previous_best(model: str, value: float, unit: str, listed: date) -> str:
+    """The best known value a claim raised, in its board's unit: "BERT 81.5% (2024-03-01)"."""
+    unit = unit if unit in ("", "%") else f" {unit}"
+    return f"{model} {value:g}{unit} ({listed})"
+
+
+def _new_boards_line(digest: Digest) -> str:
+    count, first = digest.new_boards
+    shown = "; ".join(f"{board}: {model} {value}" for board, model, value in first)
+    more = f"; and {count - len(first)} more" if count > len(first) else ""
+    return f"{count} board{'s' * (count != 1)} opened today (their first results): {shown}{more}."
 
 
 def _top_papers_by_topic(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[str, list[Paper]]]:
@@ -246,6 +302,17 @@ def render_markdown(digest: Digest) -> str:
     ]
     if not digest.emerging_phrases:
         lines.append("- none today")
+    lines += ["", "## New state of the art", ""]
+    for sota in digest.state_of_the_art:
+        lines += [
+            f"- **{markdown_text(sota.model)} {markdown_text(sota.value)}** on {markdown_text(sota.board)} "
+            f"(was {markdown_text(sota.previous)}), {_md_link(sota.title, sota.url)}",
+            f"  > {markdown_text(sota.evidence)}",
+        ]
+    if not digest.state_of_the_art:
+        lines.append("- none today")
+    if digest.new_boards[0]:
+        lines += ["", markdown_text(_new_boards_line(digest))]
     lines += ["", "## New benchmark claims", ""]
     for claim, evidence, title, url in digest.claims:
         lines += [f"- **{markdown_text(claim)}**, {_md_link(title, url)}", f"  > {markdown_text(evidence)}"]
@@ -294,6 +361,16 @@ def render_html(digest: Digest) -> str:
         f"<li>{e(phrase)}: {r} papers (28 days before: {b})</li>" for phrase, r, b in digest.emerging_phrases
     )
     parts.append(f"<ul>{phrases or '<li>none today</li>'}</ul>")
+    parts.append("<h2>New state of the art</h2>")
+    sota = "".join(
+        f"<li><b>{e(c.model)} {e(c.value)}</b> on {e(c.board)} "
+        f"(was {e(c.previous)}), {_html_link(c.title, c.url)}"
+        f"<blockquote>{e(c.evidence)}</blockquote></li>"
+        for c in digest.state_of_the_art
+    )
+    parts.append(f"<ul>{sota or '<li>none today</li>'}</ul>")
+    if digest.new_boards[0]:
+        parts.append(f"<p>{e(_new_boards_line(digest))}</p>")
     parts.append("<h2>New benchmark claims</h2>")
     claims = "".join(
         f"<li><b>{e(claim)}</b>, {_html_link(title, url)}<blockquote>{e(evidence)}</blockquote></li>"

@@ -61,6 +61,9 @@ RESULTS_SCHEMA = pa.schema(
         ("condition", pa.string()),
         ("evidence", pa.string()),
         ("extractor_version", pa.string()),
+        ("role", pa.string()),
+        ("confidence", pa.float64()),
+        ("leaderboard", pa.bool_()),
     ]
 )
 
@@ -163,7 +166,7 @@ def _rebatch(reader: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
 
 
 def _to_number(text: str) -> float | None:
-    """The value as a number; a fraction written "8/644" is its quotient."""
+    """The value as a number: "1,024" is 1024 and a fraction "8/644" is one value, 8 / 644."""
     numerator, _, denominator = str(text).replace(",", "").partition("/")
     try:
         return float(numerator) / float(denominator) if denominator else float(numerator)
@@ -204,6 +207,9 @@ def predictions_to_frames(predictions: list[dict], version: str) -> tuple[pd.Dat
                     "condition": result.get("condition"),
                     "evidence": result.get("evidence") or "",
                     "extractor_version": version,
+                    "role": result.get("role"),
+                    "confidence": result.get("confidence"),
+                    "leaderboard": result.get("leaderboard"),
                 }
             )
     return (

@@ -26,6 +26,8 @@ MARTS = (
     "fct_mentions",
     "fct_benchmark_results",
     "leaderboards",
+    "boards",
+    "sota_progression",
     "paper_topics",
     "topic_trends",
     "trending_topics",

@@ -158,10 +158,11 @@ def write_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.executemany("insert into raw.mentions values (?, ?, ?, ?, ?, ?, ?, ?, ?)", _mention_rows())
     con.executemany(
-        "insert into raw.results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into raw.results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
         [
             (pid, idx, model, dataset, metric, value, f"{value:g}", unit, kind, condition,
-             _evidence(pid, value), EXTRACTOR_VERSION)
+             _evidence(pid, value), EXTRACTOR_VERSION, "proposed" if model else "other",
+             kind == "absolute" and None not in (model, dataset, metric))
             for pid, idx, model, dataset, metric, value, unit, kind, condition in RESULTS
         ],
     )  # fmt: skip

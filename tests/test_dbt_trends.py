@@ -89,9 +89,21 @@ def _write_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     ]
     con.executemany("insert into raw.mentions values (?, ?, ?, ?, ?, ?, ?, ?, ?)", mentions)
     con.executemany(
-        "insert into raw.results values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, 'test')",
+        "insert into raw.results values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, 'test', 'proposed', null, ?)",
         [
-            (pid, idx, model, dataset, metric, value, f"{value:g}", unit, kind, abstracts[pid])
+            (
+                pid,
+                idx,
+                model,
+                dataset,
+                metric,
+                value,
+                f"{value:g}",
+                unit,
+                kind,
+                abstracts[pid],
+                kind == "absolute",
+            )
             for pid, idx, model, dataset, metric, value, unit, kind in RESULTS
         ],
     )

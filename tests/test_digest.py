@@ -110,10 +110,16 @@ def test_a_run_writes_the_digest_of_its_day(first_run):
         ).fetchone()[0]
         claims = con.execute("select count(*) from whats_new where item_type = 'claim'").fetchone()[0]
         phrase = con.execute("select phrase from emerging_phrases order by rank, phrase").fetchone()[0]
+        boards = con.execute("select count(*) from boards").fetchone()[0]
     assert markdown.startswith(f"# paperpulse digest, {DAY}\n\n139 new papers, {claims} new benchmark claims")
     # no source of the bundled page counts upvotes, so the top papers come under the rising topics
     assert "## Top papers (by topic)" in markdown and f"### {top_topic}" in markdown
     assert f"| {top_topic} | " in markdown and f"- {phrase}: " in markdown
+    # one day of papers: every board opens today, none is raised
+    assert (
+        f"## New state of the art\n\n- none today\n\n{boards} boards opened today (their first results): "
+        in markdown
+    )
     assert "## New benchmark claims" in markdown and markdown.count("\n  > ") == digest.CLAIMS_SHOWN
     assert "<h2>New benchmark claims</h2>" in page and "<blockquote>" in page
     assert top_topic.replace("&", "&amp;") in page

@@ -66,3 +66,34 @@ def test_cross_validation_drops_entries_taken_from_held_out_gold_papers():
     held_out = read_lexicons(held_out_ids=entry.seed_ids())
     assert entry not in held_out
     assert len(held_out) < len(everything)
+
+
+UNITS = {"%", "", "dB", "ms", "s", "h", "x", "G", "GB"}
+
+
+def test_every_metric_has_one_unit_the_boards_know():
+    with open(LEXICON_DIR / "metrics.csv", newline="", encoding="utf-8") as f:
+        units = {row["canonical"]: row["unit"] for row in csv.DictReader(f)}
+    assert set(units.values()) <= UNITS, set(units.values()) - UNITS
+    assert (units["accuracy"], units["F1"], units["BLEU"], units["perplexity"]) == ("%", "%", "%", "")
+    assert (units["latency"], units["speedup"], units["PSNR"]) == ("ms", "x", "dB")
+
+
+def test_aliases_of_one_metric_resolve_to_one_canonical_metric():
+    folded = {
+        alias.casefold(): entry.canonical
+        for entry in read_lexicons()
+        if entry.type == "metric"
+        for alias in entry.aliases
+    }
+
+    def canonicals(*aliases: str) -> set[str]:
+        return {folded[alias.casefold()] for alias in aliases}
+
+    assert canonicals("top-1 accuracy", "Top1-acc", "top-1 acc", "Acc@1") == {"top-1 accuracy"}
+    assert canonicals("accuracy", "test accuracy", "zero-shot accuracy") == {"accuracy"}
+    assert canonicals("error rate", "test error", "classification error") == {"error rate"}
+    assert canonicals("Acc@5") == {"top-5 accuracy"} and canonicals("Rank-1 accuracy") == {"Rank-1"}
+    # different metrics are not aliases of one
+    assert len(canonicals("HR@5", "HR@10", "HR@20")) == 3
+    assert len(canonicals("CLIP-I", "CLIP-T", "DINO score")) == 3

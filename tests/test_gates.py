@@ -71,6 +71,54 @@ def test_extraction_gate_takes_task_mentions_and_rejects_unknown_types():
         batches.gate_batch(mentions, results, {"t-1": abstract})
 
 
+RESULT = {
+    "value": "8/644",
+    "unit": "",
+    "kind": "absolute",
+    "model": "DeepSeek-Prover",
+    "dataset": "PutnamBench",
+    "metric": "pass@64",
+    "evidence": "DeepSeek-Prover solves PutnamBench (8/644, pass@64).",
+    "condition": None,
+    "role": "proposed",
+    "confidence": 0.91,
+    "leaderboard": True,
+}
+
+
+def test_results_carry_role_confidence_and_leaderboard_and_a_fraction_is_one_value():
+    prediction = {
+        "id": "t-1",
+        "entities": [],
+        "results": [RESULT, {**RESULT, "value": "1,024", "confidence": None}],
+    }
+    _, results = batches.predictions_to_frames([prediction], "test")
+    assert results[["value_text", "role", "leaderboard"]].values.tolist() == [
+        ["8/644", "proposed", True],
+        ["1,024", "proposed", True],
+    ]
+    assert results["value"].tolist() == [8 / 644, 1024.0]
+    assert results["confidence"].tolist()[0] == 0.91 and pd.isna(results["confidence"].tolist()[1])
+    check("extraction: results", results, suites.results_batch())
+
+
+@pytest.mark.parametrize(
+    ("change", "failed"),
+    [
+        ({"role": "winner"}, "expect_column_values_to_be_in_set(role)"),
+        ({"confidence": 1.5}, "expect_column_values_to_be_between(confidence)"),
+        ({"leaderboard": None}, "expect_column_values_to_not_be_null(leaderboard)"),
+    ],
+)
+def test_extraction_gate_rejects_bad_roles_confidences_and_flags(change, failed):
+    _, results = batches.predictions_to_frames(
+        [{"id": "t-1", "entities": [], "results": [{**RESULT, **change}]}], "test"
+    )
+    with pytest.raises(GateFailed) as failure:
+        check("extraction: results", results, suites.results_batch())
+    assert failed in str(failure.value)
+
+
 def test_bad_marts_fail_the_run_at_the_gate_and_the_serving_file_stays(published_home, tmp_path):
     home = copy_home(published_home, tmp_path / "warehouse")
     serving_before = sha256(home / "serving.duckdb")

@@ -92,3 +92,28 @@ def test_the_same_paper_twice_in_one_batch_is_one_row():
     stats = load(con, [record("A"), record("A")])
     assert stats.new == 1
     assert con.execute("select count(*) from raw.papers").fetchone()[0] == 1
+
+
+def test_a_build_file_from_before_roles_gains_role_confidence_and_leaderboard(tmp_path):
+    """raw.results as it was before role, confidence and leaderboard: opening it for writing adds them,
+    keeps its rows (the new columns null until re-extracted), and reopening changes nothing."""
+    path = str(tmp_path / "build.duckdb")
+    with duckdb.connect(path) as con:
+        con.execute(
+            """create schema raw;
+            create table raw.results (
+                paper_id varchar not null, result_index integer not null, model varchar, dataset varchar,
+                metric varchar, value double not null, value_text varchar not null, unit varchar not null,
+                kind varchar not null, condition varchar, evidence varchar not null,
+                extractor_version varchar not null);
+            insert into raw.results
+                values ('p', 0, 'M', 'D', 'F1', 90.1, '90.1', '%', 'absolute', null, 'e', 'v0')"""
+        )
+    for _ in range(2):
+        with duckdb.connect(path) as con:
+            ensure_schema(con)
+            columns = [row[0] for row in con.execute("describe raw.results").fetchall()]
+            assert columns[-3:] == ["role", "confidence", "leaderboard"]
+            assert con.execute("select value, role, confidence, leaderboard from raw.results").fetchall() == [
+                (90.1, None, None, None)
+            ]

@@ -53,8 +53,16 @@ create table if not exists raw.results (
     kind varchar not null,
     condition varchar,
     evidence varchar not null,
-    extractor_version varchar not null
+    extractor_version varchar not null,
+    role varchar,  -- proposed | baseline | other
+    confidence double,  -- 0..1, null when the extractor gives none (rules only)
+    leaderboard boolean  -- whether the claim can be ranked on a board
 );
+-- Build files from before role, confidence and leaderboard gain them (null until re-extracted; a new
+-- extractor version re-extracts every paper on the next run).
+alter table raw.results add column if not exists role varchar;
+alter table raw.results add column if not exists confidence double;
+alter table raw.results add column if not exists leaderboard boolean;
 -- Papers changed since the marts were last published, written in the transaction that changes the
 -- paper: dbt's incremental models rebuild them, `built` says a build since included the change, and
 -- publish removes the built ones once their marts are published.

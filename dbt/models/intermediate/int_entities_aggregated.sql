@@ -25,7 +25,8 @@ lexicon_entries as (
         entity_type,
         canonical,
         max(family) as family,
-        max(direction) as direction
+        max(direction) as direction,
+        max(unit) as unit
     from lexicon
     group by all
 
@@ -100,6 +101,7 @@ entities as (
         coalesce(lexicon_entries.family, families.family) as family,
         sizes.size,
         lexicon_entries.direction,
+        lexicon_entries.unit,
         lexicon_entries.canonical is not null as in_lexicon,
         alias_lists.aliases,
         coalesce(seen.paper_count, 0) as paper_count,

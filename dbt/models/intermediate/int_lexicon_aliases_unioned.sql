@@ -1,5 +1,6 @@
 -- One row per lexicon entry and alias: the four lexicon seeds in one shape. The canonical name always
 -- counts as one of its own aliases. A task may have a row per provenance (tasks.csv); their aliases merge.
+-- A metric's unit is '' when its values have none (perplexity).
 
 with models as (
 
@@ -8,6 +9,7 @@ with models as (
         canonical,
         family,
         cast(null as varchar) as direction,
+        cast(null as varchar) as unit,
         aliases
     from {{ ref('models') }}
 
@@ -20,6 +22,7 @@ datasets as (
         canonical,
         cast(null as varchar) as family,
         cast(null as varchar) as direction,
+        cast(null as varchar) as unit,
         aliases
     from {{ ref('datasets') }}
 
@@ -32,6 +35,7 @@ metrics as (
         canonical,
         cast(null as varchar) as family,
         direction,
+        coalesce(trim(unit), '') as unit,
         aliases
     from {{ ref('metrics') }}
 
@@ -44,6 +48,7 @@ tasks as (
         canonical,
         cast(null as varchar) as family,
         cast(null as varchar) as direction,
+        cast(null as varchar) as unit,
         aliases
     from {{ ref('tasks') }}
 
@@ -68,6 +73,7 @@ aliases as (
         trim(canonical) as canonical,
         nullif(trim(family), '') as family,
         lower(trim(direction)) as direction,
+        unit,
         trim(unnest(string_split(coalesce(aliases, ''), '|'))) as alias
     from entries
 
@@ -78,6 +84,7 @@ aliases as (
         trim(canonical) as canonical,
         nullif(trim(family), '') as family,
         lower(trim(direction)) as direction,
+        unit,
         trim(canonical) as alias
     from entries
 
@@ -89,6 +96,7 @@ select
     alias,
     {{ surface_key('alias') }} as alias_key,
     family,
-    direction
+    direction,
+    unit
 from aliases
 where alias <> ''

@@ -1,6 +1,7 @@
 select
     canonical as metric,
     direction,
+    unit,
     in_lexicon,
     aliases,
     paper_count,

@@ -1,25 +1,11 @@
--- One row per board (dataset, metric, unit) and model: the model's best absolute score on that board and
--- its rank by the metric's direction. Improvement claims, claims without a model, dataset or metric, and
--- metrics of unknown direction are never ranked. Values in different units are never compared.
+-- One row per board and model: the model's best score on the board and its rank by the metric's direction.
+-- A board is task -> dataset -> metric (-> setting), its values in the metric's unit; only claims that stand
+-- on a board (int_results_vetted's rules: absolute, leaderboard-grade, a known metric named as itself, a unit
+-- that converts, the dataset in the evidence, no ambiguous setting) are ranked.
 
 with results as (
 
-    select * from {{ ref('fct_benchmark_results') }}
-
-),
-
-rankable as (
-
-    select
-        *,
-        -- smaller is better after this sign flip, whatever the metric's direction
-        case direction when 'lower' then value else -value end as sort_value
-    from results
-    where kind = 'absolute'
-        and direction in ('higher', 'lower')
-        and model is not null
-        and dataset is not null
-        and metric is not null
+    select * from {{ ref('int_results_boarded') }}
 
 ),
 
@@ -27,36 +13,38 @@ best_per_model as (
 
     select
         *,
-        count(*) over (partition by dataset, metric, unit, model) as claim_count,
+        count(*) over (partition by board_id, model) as claim_count,
         row_number() over (
-            partition by dataset, metric, unit, model
+            partition by board_id, model
             order by sort_value, first_listed_date, paper_id, result_index
         ) as nth_best
-    from rankable
-
-),
-
-ranked as (
-
-    select
-        dataset,
-        metric,
-        unit,
-        direction,
-        rank() over (partition by dataset, metric, unit order by sort_value) as rank,
-        model,
-        value,
-        value_text,
-        claim_count,
-        paper_id,
-        paper_title,
-        first_listed_date,
-        result_id,
-        condition,
-        evidence
-    from best_per_model
-    where nth_best = 1
+    from results
 
 )
 
-select * from ranked
+select
+    board_id,
+    board,
+    task,
+    task_source,
+    dataset,
+    metric,
+    setting,
+    unit,
+    direction,
+    rank() over (partition by board_id order by sort_value) as rank,
+    model,
+    role,
+    value,
+    value_text,
+    unit_as_written,
+    claim_count,
+    confidence,
+    paper_id,
+    paper_title,
+    first_listed_date,
+    result_id,
+    condition,
+    evidence
+from best_per_model
+where nth_best = 1

@@ -19,7 +19,10 @@ renamed as (
         kind,
         nullif(trim(condition), '') as condition,
         evidence,
-        extractor_version
+        extractor_version,
+        role,
+        confidence,
+        leaderboard
     from source
 
 )

@@ -1,6 +1,8 @@
 -- One row per result, with the model, dataset and metric surfaces resolved to canonical names:
 -- first by what the extractor resolved the same surface to in the same paper's mentions, then by the
--- lexicon's aliases, else the surface itself stands as its own name.
+-- lexicon's aliases (one written the same way first: "mAP" is mAP, "MAP" is MAP), else the surface
+-- itself stands as its own name; and its value brought to the metric's
+-- unit (macros/units.sql).
 -- Incremental: rebuilds only the changed papers (macros/incremental.sql).
 
 with results as (
@@ -47,11 +49,23 @@ lexicon_aliases as (
 
 ),
 
+exact_aliases as (
+
+    select
+        entity_type,
+        regexp_replace(trim(alias), '\s+', ' ', 'g') as alias,
+        min(canonical) as canonical
+    from lexicon
+    group by all
+
+),
+
 metric_directions as (
 
     select distinct
         canonical as metric,
-        direction
+        direction,
+        unit
     from lexicon
     where entity_type = 'metric'
 
@@ -91,10 +105,12 @@ resolved as (
     select
         keyed_surfaces.result_id,
         keyed_surfaces.entity_type,
-        coalesce(paper_surfaces.canonical, lexicon_aliases.canonical, keyed_surfaces.surface) as canonical,
+        coalesce(
+            paper_surfaces.canonical, exact_aliases.canonical, lexicon_aliases.canonical, keyed_surfaces.surface
+        ) as canonical,
         case
             when paper_surfaces.canonical is not null then 'mention'
-            when lexicon_aliases.canonical is not null then 'lexicon'
+            when coalesce(exact_aliases.canonical, lexicon_aliases.canonical) is not null then 'lexicon'
             else 'surface'
         end as resolved_by
     from keyed_surfaces
@@ -102,6 +118,9 @@ resolved as (
         on keyed_surfaces.paper_id = paper_surfaces.paper_id
         and keyed_surfaces.entity_type = paper_surfaces.entity_type
         and keyed_surfaces.surface_key = paper_surfaces.surface_key
+    left join exact_aliases
+        on keyed_surfaces.entity_type = exact_aliases.entity_type
+        and regexp_replace(trim(keyed_surfaces.surface), '\s+', ' ', 'g') = exact_aliases.alias
     left join lexicon_aliases
         on keyed_surfaces.entity_type = lexicon_aliases.entity_type
         and keyed_surfaces.surface_key = lexicon_aliases.alias_key
@@ -127,7 +146,12 @@ canonicalised as (
         results.value,
         results.value_text,
         results.unit,
+        metric_directions.unit as metric_unit,
+        {{ value_in_metric_unit('results.value', 'results.unit', 'metric_directions.unit') }} as normalized_value,
         results.kind,
+        results.role,
+        results.confidence,
+        results.leaderboard,
         results.condition,
         results.evidence,
         results.extractor_version

@@ -2,7 +2,7 @@
 
 with results as (
 
-    select * from {{ ref('int_results_canonicalised') }}
+    select * from {{ ref('int_results_vetted') }}
     {{ where_changed() }}
 
 ),
@@ -28,7 +28,14 @@ select
     results.value,
     results.value_text,
     results.unit,
+    results.metric_unit,
+    results.normalized_value,
+    results.role,
+    results.confidence,
+    results.leaderboard,
     results.condition,
+    results.setting,
+    results.not_ranked_because,
     results.evidence,
     results.model_surface,
     results.dataset_surface,

@@ -1,0 +1,131 @@
+-- One row per claim that stands on a board (int_results_vetted.not_ranked_because is null), with its board:
+-- task -> dataset -> metric, and the setting where it changes the meaning. The task is the one the abstract
+-- names (raw mentions of type task): of several, the one named in the evidence sentence, then the one papers
+-- name most often with the dataset, then the one the abstract names most, then first. An abstract that names
+-- no task gets the dataset's usual task: the task most papers name together with the dataset (ties to the
+-- first by name), or none. Rebuilt whole: a dataset's usual task changes as papers arrive.
+
+with results as (
+
+    select * from {{ ref('int_results_vetted') }}
+    where not_ranked_because is null
+
+),
+
+papers as (
+
+    select paper_id, title, first_listed_date from {{ ref('stg_raw__papers') }}
+    semi join results using (paper_id)
+
+),
+
+paper_tasks as (
+
+    select
+        paper_id,
+        canonical as task,
+        count(*) as mentions,
+        min(start_char) as first_at,
+        list(distinct surface) as surfaces
+    from {{ ref('stg_raw__mentions') }}
+    semi join results using (paper_id)
+    where entity_type = 'task'
+    group by all
+
+),
+
+-- how many papers name each board dataset together with each task (in prose or in a claim)
+dataset_tasks as (
+
+    select
+        datasets.canonical as dataset,
+        tasks.canonical as task,
+        count(*) as papers
+    from {{ ref('int_entity_papers') }} as datasets
+    inner join {{ ref('int_entity_papers') }} as tasks
+        on datasets.paper_id = tasks.paper_id
+    where datasets.entity_type = 'dataset'
+        and tasks.entity_type = 'task'
+        and datasets.canonical in (select dataset from results)
+    group by all
+
+),
+
+usual_tasks as (
+
+    select dataset, first(task order by papers desc, task) as task
+    from dataset_tasks
+    group by dataset
+
+),
+
+named_tasks as (
+
+    select
+        results.result_id,
+        first(
+            paper_tasks.task
+            order by
+                len(list_filter(paper_tasks.surfaces, lambda s: strpos(lower(results.evidence), lower(s)) > 0)) > 0 desc,
+                coalesce(dataset_tasks.papers, 0) desc,
+                paper_tasks.mentions desc,
+                paper_tasks.first_at,
+                paper_tasks.task
+        ) as task
+    from results
+    inner join paper_tasks
+        on results.paper_id = paper_tasks.paper_id
+    left join dataset_tasks
+        on results.dataset = dataset_tasks.dataset
+        and paper_tasks.task = dataset_tasks.task
+    group by results.result_id
+
+),
+
+boarded as (
+
+    select
+        results.*,
+        coalesce(named_tasks.task, usual_tasks.task) as task,
+        case
+            when named_tasks.task is not null then 'paper'
+            when usual_tasks.task is not null then 'dataset'
+        end as task_source,
+        papers.title as paper_title,
+        papers.first_listed_date
+    from results
+    inner join papers
+        on results.paper_id = papers.paper_id
+    left join named_tasks
+        on results.result_id = named_tasks.result_id
+    left join usual_tasks
+        on results.dataset = usual_tasks.dataset
+
+)
+
+select
+    md5(concat_ws('|', coalesce(task, ''), dataset, metric, coalesce(setting, ''))) as board_id,
+    concat_ws(' · ', task, dataset, metric, setting) as board,
+    task,
+    task_source,
+    dataset,
+    metric,
+    setting,
+    metric_unit as unit,
+    direction,
+    -- smaller is better after this sign flip, whatever the metric's direction
+    case direction when 'lower' then normalized_value else -normalized_value end as sort_value,
+    model,
+    role,
+    confidence,
+    normalized_value as value,
+    value_text,
+    unit as unit_as_written,
+    paper_id,
+    paper_title,
+    first_listed_date,
+    result_id,
+    result_index,
+    condition,
+    evidence
+from boarded
