@@ -21,9 +21,12 @@ from datetime import date, datetime
 import duckdb
 import pytest
 
-from expectations import suites
+from expectations import marts as mart_checks
+from expectations.gate import run_checkpoint
 from paperpulse import digest
+from paperpulse.errors import GateFailed
 from paperpulse.ingest.records import content_hash, title_key
+from paperpulse.pipeline import ABSTRACT_BOUNDS
 from paperpulse.settings import MARTS
 from paperpulse.warehouse.connection import ensure_schema
 from tests.conftest import dbt_build
@@ -320,8 +323,8 @@ def test_boards_are_keyed_task_dataset_metric_and_setting(marts):
     ]
     assert board(marts, "MathVerse", "accuracy", "zero-shot") == [(1, "MathLM", 61.0, "proposed")]
     assert rows(marts, "select board from marts.boards where dataset = 'LibriSpeech' order by board") == [
-        ("speech recognition · LibriSpeech · WER · test-clean",),
-        ("speech recognition · LibriSpeech · WER · test-other",),
+        ("LibriSpeech · WER · test-clean",),
+        ("LibriSpeech · WER · test-other",),
     ]
 
 
@@ -375,24 +378,23 @@ def test_the_digest_names_the_days_new_state_of_the_art(built, tmp_path):
     found = digest.compose(serving)
     assert found.day == LAST_DAY
     assert [(c.board, c.model, c.value, c.previous) for c in found.state_of_the_art] == [
-        ("image classification · ImageNet-1K · top-1 accuracy", "ViT-Q", "86.0%", "ViT-Z 85% (2025-01-15)"),
+        ("ImageNet-1K · top-1 accuracy", "ViT-Q", "86.0%", "ViT-Z 85% (2025-01-15)"),
         (
-            "speech recognition · LibriSpeech · WER · test-other",
+            "LibriSpeech · WER · test-other",
             "Zipformer",
             "5.5%",
             "Squeezeformer 6% (2025-01-13)",
         ),
     ]
-    assert found.new_boards == (1, [("image classification · ImageNet-1K · latency", "ViT-Q", "1.2s")])
+    assert found.new_boards == (1, [("ImageNet-1K · latency", "ViT-Q", "1.2s")])
     markdown = digest.render_markdown(found)
     section = markdown.split("## New state of the art\n\n", 1)[1].split("\n## ", 1)[0]
     assert section.startswith(
-        "- **ViT-Q 86.0%** on image classification · ImageNet-1K · top-1 accuracy "
+        "- **ViT-Q 86.0%** on ImageNet-1K · top-1 accuracy "
         "(was ViT-Z 85% (2025-01-15)), Paper vitq\n  > ViT-Q reaches 86.0% top-1 acc on ImageNet-1K.\n"
     )
     assert section.endswith(
-        "\n\n1 board opened today (their first results): "
-        "image classification · ImageNet-1K · latency: ViT-Q 1.2s.\n"
+        "\n\n1 board opened today (their first results): ImageNet-1K · latency: ViT-Q 1.2s.\n"
     )
     assert "<h2>New state of the art</h2>" in digest.render_html(found)
 
@@ -400,16 +402,26 @@ def test_the_digest_names_the_days_new_state_of_the_art(built, tmp_path):
 def test_the_marts_gate_checks_the_boards(built, tmp_path):
     copy = tmp_path / "build.duckdb"
     copy.write_bytes((built[0] / "build.duckdb").read_bytes())
-    checks = suites.mart_violations(changed_only=False)
-    names = ("leaderboards_claims_not_rankable", "sota_progression_steps_not_raising")
+
+    def gate() -> str:
+        with duckdb.connect(str(copy), read_only=True) as con:
+            frames = mart_checks.read_frames(con, False, ABSTRACT_BOUNDS)
+        try:
+            run_checkpoint("marts", frames, tmp_path / "gx", "marts", ABSTRACT_BOUNDS)
+        except GateFailed as failure:
+            return str(failure)
+        return ""
+
+    assert "marts_leaderboards" not in gate() and "marts_sota_progression" not in gate()
     with duckdb.connect(str(copy)) as con:
-        assert [con.execute(checks[name]).fetchone()[0] for name in names] == [0, 0]
         con.execute(
             "update marts.leaderboards set result_id = (select result_id from marts.fct_benchmark_results "
             "where not_ranked_because = 'unit_mismatch') where model = 'RMT'"
         )
         con.execute("update marts.sota_progression set value = previous_value where step = 2")
-        assert [con.execute(checks[name]).fetchone()[0] for name in names] == [1, 2]
+    failed = gate()
+    assert "marts_leaderboards: expect_column_values_to_be_in_set(rankable)" in failed
+    assert "marts_sota_progression: expect_column_values_to_be_in_set(raises)" in failed
 
 
 def test_the_bundled_pages_boards_read_right(published_home):

@@ -86,20 +86,20 @@ RESULT = {
 }
 
 
-def test_results_carry_role_confidence_and_leaderboard_and_a_fraction_is_one_value():
+def test_results_carry_role_confidence_and_leaderboard_and_a_fraction_is_one_value(tmp_path):
     prediction = {
         "id": "t-1",
         "entities": [],
         "results": [RESULT, {**RESULT, "value": "1,024", "confidence": None}],
     }
-    _, results = batches.predictions_to_frames([prediction], "test")
+    mentions, results = batches.predictions_to_frames([prediction], "test")
     assert results[["value_text", "role", "leaderboard"]].values.tolist() == [
         ["8/644", "proposed", True],
         ["1,024", "proposed", True],
     ]
     assert results["value"].tolist() == [8 / 644, 1024.0]
     assert results["confidence"].tolist()[0] == 0.91 and pd.isna(results["confidence"].tolist()[1])
-    check("extraction: results", results, suites.results_batch())
+    batches.gate_batch(mentions, results, {"t-1": "x" * 100}, tmp_path / "gx")
 
 
 @pytest.mark.parametrize(
@@ -110,12 +110,12 @@ def test_results_carry_role_confidence_and_leaderboard_and_a_fraction_is_one_val
         ({"leaderboard": None}, "expect_column_values_to_not_be_null(leaderboard)"),
     ],
 )
-def test_extraction_gate_rejects_bad_roles_confidences_and_flags(change, failed):
-    _, results = batches.predictions_to_frames(
+def test_extraction_gate_rejects_bad_roles_confidences_and_flags(change, failed, tmp_path):
+    mentions, results = batches.predictions_to_frames(
         [{"id": "t-1", "entities": [], "results": [{**RESULT, **change}]}], "test"
     )
     with pytest.raises(GateFailed) as failure:
-        check("extraction: results", results, suites.results_batch())
+        batches.gate_batch(mentions, results, {"t-1": "x" * 100}, tmp_path / "gx")
     assert failed in str(failure.value)
 
 

@@ -101,6 +101,7 @@ POOLS = {
     "INTEGER": [None, -1, 0, 1, 2],
     "DOUBLE": [None, float("nan"), float("inf"), float("-inf"), -1.0, 0.0, 0.5, 1.0, 2.0],
     "DATE": [None, date(2024, 3, 10), date(2024, 3, 11)],
+    "BOOLEAN": [None, True, False],
 }
 
 

@@ -1,9 +1,11 @@
 -- One row per claim that stands on a board (int_results_vetted.not_ranked_because is null), with its board:
--- task -> dataset -> metric, and the setting where it changes the meaning. The task is the one the abstract
--- names (raw mentions of type task): of several, the one named in the evidence sentence, then the one papers
--- name most often with the dataset, then the one the abstract names most, then first. An abstract that names
--- no task gets the dataset's usual task: the task most papers name together with the dataset (ties to the
--- first by name), or none. Rebuilt whole: a dataset's usual task changes as papers arrive.
+-- dataset -> metric, and the setting where it changes the meaning, under a task. A claim's task is the one its
+-- abstract names (raw mentions of type task): of several, the one named in the evidence sentence, then the one
+-- papers name most often with the dataset, then the one the abstract names most, then first; an abstract that
+-- names no task gives the dataset's usual task (the task most papers name together with the dataset, ties to the
+-- first by name), or none. A board's task is the task most of its claims have (ties to the first by name): a
+-- task does not split a board, so one abstract's stray task word cannot leave a model alone on a board of its
+-- own. Rebuilt whole: a dataset's usual task changes as papers arrive.
 
 with results as (
 
@@ -82,15 +84,12 @@ named_tasks as (
 
 ),
 
-boarded as (
+claims as (
 
     select
         results.*,
-        coalesce(named_tasks.task, usual_tasks.task) as task,
-        case
-            when named_tasks.task is not null then 'paper'
-            when usual_tasks.task is not null then 'dataset'
-        end as task_source,
+        named_tasks.task as named_task,
+        coalesce(named_tasks.task, usual_tasks.task) as claim_task,
         papers.title as paper_title,
         papers.first_listed_date
     from results
@@ -101,11 +100,46 @@ boarded as (
     left join usual_tasks
         on results.dataset = usual_tasks.dataset
 
+),
+
+board_tasks as (
+
+    select
+        dataset,
+        metric,
+        coalesce(setting, '') as setting_key,
+        first(claim_task order by claims desc, claim_task) as task
+    from (
+        select dataset, metric, setting, claim_task, count(*) as claims
+        from claims
+        where claim_task is not null
+        group by all
+    )
+    group by all
+
+),
+
+boarded as (
+
+    select
+        claims.*,
+        board_tasks.task,
+        case
+            when board_tasks.task is null then null
+            when claims.named_task = board_tasks.task then 'paper'
+            else 'dataset'
+        end as task_source
+    from claims
+    left join board_tasks
+        on claims.dataset = board_tasks.dataset
+        and claims.metric = board_tasks.metric
+        and coalesce(claims.setting, '') = board_tasks.setting_key
+
 )
 
 select
-    md5(concat_ws('|', coalesce(task, ''), dataset, metric, coalesce(setting, ''))) as board_id,
-    concat_ws(' · ', task, dataset, metric, setting) as board,
+    md5(concat_ws('|', dataset, metric, coalesce(setting, ''))) as board_id,
+    concat_ws(' · ', dataset, metric, setting) as board,
     task,
     task_source,
     dataset,

@@ -1,4 +1,4 @@
--- One row per board (task -> dataset -> metric, and setting where it changes the meaning): how many models and
+-- One row per board (dataset -> metric, and setting where it changes the meaning, under a task): how many models and
 -- claims it ranks, its best value and leader. "All boards of a task": where task = '...'.
 
 with boards as (

@@ -1,5 +1,5 @@
 -- One row per board and model: the model's best score on the board and its rank by the metric's direction.
--- A board is task -> dataset -> metric (-> setting), its values in the metric's unit; only claims that stand
+-- A board is dataset -> metric (-> setting) under a task, its values in the metric's unit; only claims that stand
 -- on a board (int_results_vetted's rules: absolute, leaderboard-grade, a known metric named as itself, a unit
 -- that converts, the dataset in the evidence, no ambiguous setting) are ranked.
 
