@@ -78,7 +78,7 @@ def test_loading_an_unfinished_plan_refuses_and_changes_nothing(warehouse):
 
 
 def test_a_fraction_is_stored_as_its_quotient():
-    mentions, results = batches.predictions_to_frames(
+    _, results = batches.predictions_to_frames(
         [
             {
                 "id": "p",
