@@ -147,6 +147,11 @@ _COMPARISON_CUES = (
     "from",
 )
 _DISTANCES = (0, 3, 10, 25, 50, 100, 200)
+# Words between a number and a name that say how they relate ("from X% (Claude) to", "X vs. Y", "than").
+_VIA = frozenset(
+    ["from", "to", "vs", "vs.", "versus", "than", "over", "by", "of", "on", "in", "at", "for", "with", "achieves", "achieving", "reaches", "reaching", "scores", "obtains", "attains", "surpassing", "outperforming", "compared", "respectively", "while", "whereas"]
+)
+_PAREN_NEXT = re.compile(r"\s*\\?%?\s*\($")
 _NUMBER_GLUE = re.compile(r"\d[\d.,]*")
 
 
@@ -299,6 +304,10 @@ def _between_features(
     f.append(f"{prefix}numbers_between={min(others, 2)}")
     if ";" in gap or ". " in gap:
         f.append(f"{prefix}clause_break")
+    if len(gap) <= 80:
+        f += [f"{prefix}via={w}" for w in sorted(set(_words(gap)) & _VIA)]
+        if prefix == "a:" and _PAREN_NEXT.match(gap):
+            f.append("a:in_paren_after_number")
     return f
 
 
@@ -522,10 +531,15 @@ def calibration_features(
     f += shape
     for name, prob in p.items():
         f.append(f"p_{name}={_bucket(prob, (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99))}")
+    agree = 0
     for slot, option in slots.items():
         where = "none" if option.surface is None else option.kind
         f.append(f"{slot}={where}")
         f.append(f"{slot}={where}&role={role}")
+        if "rule_choice" in option.features:  # the rules chose the same
+            f.append(f"agree_{slot}")
+            agree += 1
+    f.append(f"agree={agree}")
     return f
 
 
