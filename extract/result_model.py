@@ -149,7 +149,35 @@ _COMPARISON_CUES = (
 _DISTANCES = (0, 3, 10, 25, 50, 100, 200)
 # Words between a number and a name that say how they relate ("from X% (Claude) to", "X vs. Y", "than").
 _VIA = frozenset(
-    ["from", "to", "vs", "vs.", "versus", "than", "over", "by", "of", "on", "in", "at", "for", "with", "achieves", "achieving", "reaches", "reaching", "scores", "obtains", "attains", "surpassing", "outperforming", "compared", "respectively", "while", "whereas"]
+    [
+        "from",
+        "to",
+        "vs",
+        "vs.",
+        "versus",
+        "than",
+        "over",
+        "by",
+        "of",
+        "on",
+        "in",
+        "at",
+        "for",
+        "with",
+        "achieves",
+        "achieving",
+        "reaches",
+        "reaching",
+        "scores",
+        "obtains",
+        "attains",
+        "surpassing",
+        "outperforming",
+        "compared",
+        "respectively",
+        "while",
+        "whereas",
+    ]
 )
 _PAREN_NEXT = re.compile(r"\s*\\?%?\s*\($")
 _NUMBER_GLUE = re.compile(r"\d[\d.,]*")
