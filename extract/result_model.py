@@ -621,7 +621,33 @@ def calibration_features(
             f.append(f"agree_{slot}")
             agree += 1
     f.append(f"agree={agree}")
+    f.append(f"p_min={_bucket(min(p.values()), (0.3, 0.5, 0.7, 0.8, 0.9, 0.95))}")
+    f.append(f"p_all={_bucket(math.prod(p.values()), (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9))}")
+    f += [f"{x}&role={role}" for x in shape]
+    for slot, prefix in (("model", "m:"), ("dataset", "d:"), ("metric", "t:")):
+        f += [prefix + x for x in slots[slot].features if x.startswith(_TELLING)]
+        f += [f"{prefix}{x}&role={role}" for x in slots[slot].features if x.startswith(_TELLING)]
     return f
+
+
+# What of a chosen option's features tells the calibration whether the claim reads right.
+_TELLING = (
+    "via=",
+    "a:via=",
+    "b:via=",
+    "a:in_paren",
+    "number_in_paren",
+    "from_to=",
+    "own",
+    "src=",
+    "respectively=",
+    "rank=",
+    "dir=",
+    "previous_sentence",
+    "earlier",
+    "later",
+    "shape=",
+)
 
 
 # ---- the model ----------------------------------------------------------------------------------------
