@@ -1,4 +1,4 @@
-# paperpulse: `make run` (install + one full pipeline run), `make test` (the whole suite).
+# paperpulse: `make run` (install + the real-history warehouse from the bundled listings), `make test` (the suite).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,8 +18,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# A backfill over the bundled arXiv listings (data/listings/: six months), the same code path as daily runs;
+# it prints its wall time and peak memory. `paperpulse run --source trending_page` is the one-day quick look.
 run: install
-	$(BIN)/paperpulse run
+	$(BIN)/paperpulse backfill --source listings
 
 test: install
 	$(BIN)/ruff check .
@@ -50,7 +52,15 @@ bench-extract: install
 bench-backfill: install
 	$(BIN)/python -m tests.simulate_backfill --days 30 --papers 75 --fault-rate 0.2
 
-# The dbt docs site: one self-contained HTML file under $(PAPERPULSE_HOME)/dbt/docs (needs a run first).
+# The backfill and the daily increment on real listings: ../shared's 93,000 (skipped when absent), or
+# LISTINGS_DIR=folder of YYYY-MM.jsonl[.gz] files. Takes a while: run it on an otherwise quiet machine.
+LISTINGS_DIR ?= ../shared/data/arxiv_listings
+.PHONY: bench-listings
+bench-listings: install
+	$(BIN)/paperpulse bench --listings $(LISTINGS_DIR)
+
+# The dbt docs site (one self-contained HTML file under $(PAPERPULSE_HOME)/dbt/docs) and the gates' Great
+# Expectations Data Docs ($(PAPERPULSE_HOME)/gx/data_docs/index.html); needs a run first.
 .PHONY: docs dashboard
 docs: install
 	$(BIN)/paperpulse docs
@@ -70,10 +80,10 @@ PAPERS ?= 1000000
 bench: install
 	$(BIN)/paperpulse bench --papers $(PAPERS)
 
-# The README's example outputs, regenerated through `paperpulse query` on a fresh warehouse after one run on the
-# bundled page (what `make run` builds); tests/test_readme.py runs the same script with --check.
+# The README's example outputs, regenerated through `paperpulse query` on a fresh warehouse built as `make run`
+# builds it (the bundled listings); tests/test_readme.py runs the same script with --check.
 .PHONY: readme
 readme: install
-	home=$$(mktemp -d) && PAPERPULSE_LOG_LEVEL=WARNING PAPERPULSE_HOME=$$home/warehouse $(BIN)/paperpulse run > /dev/null \
+	home=$$(mktemp -d) && PAPERPULSE_LOG_LEVEL=WARNING PAPERPULSE_HOME=$$home/warehouse $(BIN)/paperpulse backfill --source listings > /dev/null \
 		&& $(BIN)/python scripts/readme_examples.py --write --home $$home/warehouse; \
 		status=$$?; rm -rf "$$home"; exit $$status

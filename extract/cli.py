@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_GOLD = Path(__file__).resolve().parent.parent / "eval" / "seed_gold.jsonl"
+from extract.training.evaluate import SEED_GOLD as DEFAULT_GOLD
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:

@@ -3,8 +3,9 @@ mentions (or results) to the Doc; data (lexicons, weights) is loaded in a compon
 paths of the config's `[initialize.components]` blocks, relative to extract/:
 
 - `paperpulse_lexicon`: PhraseMatchers (on LOWER, and on ORTH for names that are also common words) over
-  every alias of the lexicons, and token-shape rules that grow a known model name by its version, size and
-  variant (`LLaMA-7B`, `Qwen2.5-72B-Instruct`, `Pythia 410M`), or find unknown sized names (`Foo-13B`).
+  every alias of the lexicons (task aliases kept apart for `paperpulse_tasks`), and token-shape rules that
+  grow a known model name by its version, size and variant (`LLaMA-7B`, `Qwen2.5-72B-Instruct`, `Pythia
+  410M`), or find unknown sized names (`Foo-13B`).
 - `paperpulse_definitions`: acronym definitions ("Natural Questions (NQ)") linking both forms, the paper's
   own named method ("we propose X", the title's "X: ..."), and dataset/metric context patterns.
 - `paperpulse_names`: a small learned model (`names.py`) that scores name-like candidates no rule claimed
@@ -13,6 +14,8 @@ paths of the config's `[initialize.components]` blocks, relative to extract/:
   by their qualifiers and datasets by their splits, and sets `doc._.mentions`.
 - `paperpulse_crf` (TDMSci's conventions only; registered in `crf.py`): a CRF re-tags the dataset mentions.
 - `paperpulse_results`: numeric results tied to a metric or dataset, set on `doc._.results`.
+- `paperpulse_tasks`: task mentions from the lexicon's task matches (`tasks.py`), added to the mentions.
+- `paperpulse_task_crf` (TDMSci's conventions only; registered in `task_crf.py`): a CRF re-tags the tasks.
 - `paperpulse_spans`: the pipeline's output as spaCy span groups: `doc.spans["mentions"]` (label = type,
   kb_id = canonical name, `span._.mention` the Mention) and `doc.spans["results"]` (each result's number
   as written with its unit, "26.79%", label = its kind, `span._.result` the result dict).
@@ -34,8 +37,8 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
-from extract import contexts, definitions, names, result_model, results, shapes
-from extract.lexicon import Entry, alias_variants, read_lexicons
+from extract import contexts, definitions, names, result_model, results, shapes, tasks
+from extract.lexicon import NAME_TYPES, Entry, alias_variants, read_lexicons
 from extract.mentions import FIRM_SOURCES, Mention, resolve_overlaps
 from extract.text import find_any
 
@@ -154,6 +157,8 @@ class LexiconMatcher:
         self._chunks: dict[str, _ChunkName | None] = {}
         self._named: dict[tuple[str, str, str], tuple[str, str | None]] = {}
         self.cue_kinds: dict[int, str] = {}
+        # Task aliases (`tasks.py`): key -> None when matched case-insensitively, else the spellings to match.
+        self.task_keys: dict[int, frozenset[str] | None] = {}
 
     def _add(self, nlp: Language, entries: list[Entry]) -> None:
         # Patterns are tokenized by the pipeline's tokenizer with its cache closed: spaCy caches only the
@@ -172,6 +177,9 @@ class LexiconMatcher:
             self.cue_kinds[nlp.vocab.strings.add(key)] = kind
             self.matcher.add(key, list(pattern_tokenizer.pipe(words)))
         for entry in entries:
+            if entry.type == "task":
+                self._add_task(nlp, entry, pattern_tokenizer)
+                continue
             key = f"{entry.type}:{entry.canonical}"
             key_id = nlp.vocab.strings.add(key)
             self.entries[key_id] = entry
@@ -191,11 +199,29 @@ class LexiconMatcher:
                     else:
                         self.model_aliases_lower.setdefault(variant.lower(), entry)
 
+    def _add_task(self, nlp: Language, entry: Entry, pattern_tokenizer) -> None:
+        """A task's aliases under two keys: those matched case-insensitively, and those matched only as
+        written ("NER": not "ner"). A task may have a row per provenance (tasks.csv), hence its keys."""
+        lower, exact = tasks.spellings(entry)
+        row = f"{entry.canonical}|{entry.provenance}"
+        for key, variants, spelled in (
+            (f"task:{row}", lower, None),
+            (f"task=:{row}", exact, frozenset(exact)),
+        ):
+            if variants:
+                key_id = nlp.vocab.strings.add(key)
+                self.entries[key_id] = entry
+                self.task_keys[key_id] = spelled
+                self.matcher.add(key, list(pattern_tokenizer.pipe(variants)))
+
     def __call__(self, doc: Doc) -> Doc:
         text = text_of(doc)
         found = candidates(doc)
         cues: dict[str, list[int]] = {kind: [] for kind in CUE_WORDS}
         doc.user_data[CUES] = cues
+        task_matches: list[tuple[int, int, Entry]] = []
+        doc.user_data[tasks.MATCHES] = task_matches
+        task_keys = self.task_keys
         for match_id, start, end in self.matcher(doc):
             kind = self.cue_kinds.get(match_id)
             if kind is not None:
@@ -206,6 +232,11 @@ class LexiconMatcher:
             start_char = first.idx
             last = first if end == start + 1 else doc[end - 1]
             end_char = last.idx + len(last)
+            if match_id in task_keys:  # settled apart, by the tasks component
+                spelled = task_keys[match_id]
+                if spelled is None or text[start_char:end_char] in spelled:
+                    task_matches.append((start, end, entry))
+                continue
             surface = text[start_char:end_char]
             spellings = self.exact_spellings.get(match_id)
             if spellings is not None and surface not in spellings and surface.lower() not in spellings:
@@ -360,7 +391,9 @@ class DefinitionLinker:
         self.expansions: dict[str, frozenset[str]] = {}
 
     def initialize(self, get_examples=None, *, nlp: Language, lexicons: str, held_out_ids: list[str]):
-        self.expansions = definitions.expansion_words(read_lexicons(data_path(lexicons), held_out_ids))
+        self.expansions = definitions.expansion_words(
+            read_lexicons(data_path(lexicons), held_out_ids, NAME_TYPES)
+        )
 
     def __call__(self, doc: Doc) -> Doc:
         found = candidates(doc)
@@ -461,6 +494,71 @@ class Resolver:
             mentions = contexts.resolve_senses(text, contexts.qualify_metrics(text, mentions))
             doc.user_data[MENTIONS] = contexts.extend_datasets(text, mentions)
         return doc
+
+
+class TaskFinder:
+    """Task mentions: the lexicon's task matches settled (`tasks.settle`) and added to the mentions (which
+    the results component has used by then: a claim names no task). Under the guidelines' conventions a task
+    grows to its most specific phrase over the words the lexicon's task aliases modify with (`modifiers`,
+    read by `initialize`), an acronym defined for it names it wherever written, and a task inside another
+    name is no task ("MS MARCO Passage Ranking" is a dataset); under TDMSci's a task takes in its bracketed
+    acronym and stands beside the other types, as TDMSci's labels do."""
+
+    def __init__(self, conventions: str):
+        _check_conventions(conventions)
+        self.tdmsci = conventions == "tdmsci"
+        self.modifiers: frozenset[str] = frozenset()
+
+    def initialize(self, get_examples=None, *, nlp: Language, lexicons: str, held_out_ids: list[str]):
+        entries = read_lexicons(data_path(lexicons), held_out_ids, ("task",))
+        self.modifiers = tasks.heads_and_modifiers(entries)[1]
+
+    def __call__(self, doc: Doc) -> Doc:
+        settled = tasks.settle(doc, doc.user_data.get(tasks.MATCHES) or [], self.tdmsci)
+        if not settled:
+            return doc
+        text = text_of(doc)
+        found = []
+        for start, end, entry in settled:
+            start_char, last = doc[start].idx, doc[end - 1]
+            end_char = last.idx + len(last)
+            canonical = entry.canonical
+            if not self.tdmsci:
+                grown = tasks.grow_left(text, start_char, self.modifiers)
+                if grown < start_char:  # a more specific task of its own ("audio deepfake detection")
+                    start_char, canonical = grown, text[grown:end_char]
+            found.append(
+                Mention("task", start_char, end_char, text[start_char:end_char], canonical, "lexicon")
+            )
+        if not self.tdmsci:
+            found = resolve_overlaps(found + _acronym_mentions(text, tasks.defined_acronyms(doc, settled)))
+        mentions = doc.user_data.get(MENTIONS) or []
+        if mentions and not self.tdmsci:
+            found = [t for t in found if not any(m.start < t.end and t.start < m.end for m in mentions)]
+        doc.user_data[MENTIONS] = sorted(mentions + found, key=_start)
+        return doc
+
+
+def _acronym_mentions(text: str, acronyms: dict[str, Entry]) -> list[Mention]:
+    """Every whole-word occurrence of each acronym, as a mention of its task."""
+    found = []
+    for acronym, entry in acronyms.items():
+        start = text.find(acronym)
+        while start >= 0:
+            end = start + len(acronym)
+            if not text[start - 1 : start].isalnum() and not text[end : end + 1].isalnum():
+                found.append(Mention("task", start, end, acronym, entry.canonical, "definition"))
+            start = text.find(acronym, end)
+    return found
+
+
+def _start(mention: Mention) -> int:
+    return mention.start
+
+
+@Language.factory("paperpulse_tasks", default_config={"conventions": "guidelines"})
+def make_task_finder(nlp: Language, name: str, conventions: str) -> TaskFinder:
+    return TaskFinder(conventions)
 
 
 class ResultFinder:

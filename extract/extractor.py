@@ -4,17 +4,17 @@
 in the same order, one prediction per paper:
 
     {"id": ...,
-     "models": [surface, ...], "datasets": [...], "metrics": [...],     # distinct surfaces as written
+     "models": [surface, ...], "datasets": [...], "metrics": [...], "tasks": [...],  # distinct surfaces
      "results": [{"value": "26.79", "unit": "%"|"x"|""|..., "kind": "absolute"|"improvement",
                   "metric": surface|None, "dataset": surface|None, "model": surface|None,
                   "evidence": sentence, "condition": str|None}],
-     "entities": [{"type": "model"|"dataset"|"metric", "surface", "canonical",
+     "entities": [{"type": "model"|"dataset"|"metric"|"task", "surface", "canonical",
                    "start", "end", "family", "size"}]}              # offsets into the abstract
 
 The pipeline is assembled from `config.cfg` (spacy.blank("en") plus the components registered in
-`components.py` and `crf.py`) with `spacy.util.load_model_from_config`; `nlp.initialize()` loads the data
-(lexicons, weights). Its variants are overrides of that config (`pipeline_overrides`). A Doc's output is
-in its span groups, `doc.spans["mentions"]` and `doc.spans["results"]` (`components.SpanWriter`).
+`components.py`, `crf.py` and `task_crf.py`) with `spacy.util.load_model_from_config`; `nlp.initialize()`
+loads the data (lexicons, weights). Its variants are overrides of that config (`pipeline_overrides`). A Doc's
+output is in its span groups, `doc.spans["mentions"]` and `doc.spans["results"]` (`components.SpanWriter`).
 
 The version is a hand-set rules number plus a hash of the config (after overrides), of the data the
 enabled components load and of their code (the modules defining them and the extract/ modules those
@@ -37,21 +37,26 @@ from thinc.api import Config
 
 from extract import components, names
 from extract import crf as _crf  # noqa: F401 (registers the paperpulse_crf factory)
+from extract import task_crf as _task_crf  # noqa: F401 (registers the paperpulse_task_crf factory)
 
 EXTRACT_DIR = Path(__file__).resolve().parent
 CONFIG_FILE = EXTRACT_DIR / "config.cfg"
 RULES_VERSION = "1.1"
-ENTITY_TYPES = ("model", "dataset", "metric")
+ENTITY_TYPES = ("model", "dataset", "metric", "task")
 BATCH_SIZE = 256
 ZONE_SIZE = 1024  # papers per memory zone
 PAPER_ID = "paperpulse_id"
 DEFAULT = "default"
 DEFAULT_SCORER = DEFAULT
-NAMES, CRF = "paperpulse_names", "paperpulse_crf"
+NAMES, CRF, TASK_CRF = "paperpulse_names", "paperpulse_crf", "paperpulse_task_crf"
 
 
 def pipeline_overrides(
-    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT, crf=DEFAULT
+    held_out_ids: Iterable[str] = (),
+    conventions: str = "guidelines",
+    scorer=DEFAULT,
+    crf=DEFAULT,
+    task_crf=DEFAULT,
 ) -> dict:
     """The overrides of `config.cfg` for a variant of the pipeline.
 
@@ -66,7 +71,8 @@ def pipeline_overrides(
     is none: cross-validation passes a scorer trained without the held-out papers.
 
     `crf`, under TDMSci's conventions only: the CRF that re-tags dataset mentions (`crf.py`), "default" for
-    the model shipped in the repository, a path, or None for none."""
+    the model shipped in the repository, a path, or None for none; `task_crf` likewise, the CRF that re-tags
+    task mentions (`task_crf.py`)."""
     held_out = sorted(held_out_ids)
     overrides: dict = {}
     if conventions != "guidelines":
@@ -84,8 +90,11 @@ def pipeline_overrides(
     crf_on = conventions == "tdmsci" and crf is not None
     if crf_on and not (isinstance(crf, str) and crf == DEFAULT):
         overrides["paths.crf_model"] = str(crf)
-    disabled = [name for name, on in ((NAMES, scorer_on), (CRF, crf_on)) if not on]
-    if disabled != [NAMES, CRF]:  # the config's own
+    task_crf_on = conventions == "tdmsci" and task_crf is not None
+    if task_crf_on and not (isinstance(task_crf, str) and task_crf == DEFAULT):
+        overrides["paths.task_crf_model"] = str(task_crf)
+    disabled = [name for name, on in ((NAMES, scorer_on), (CRF, crf_on), (TASK_CRF, task_crf_on)) if not on]
+    if disabled != [NAMES, CRF, TASK_CRF]:  # the config's own
         overrides["nlp.disabled"] = disabled
     return overrides
 
@@ -96,11 +105,18 @@ def pipeline_config(overrides: dict | None = None) -> Config:
 
 
 def build_pipeline(
-    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT, crf=DEFAULT
+    held_out_ids: Iterable[str] = (),
+    conventions: str = "guidelines",
+    scorer=DEFAULT,
+    crf=DEFAULT,
+    task_crf=DEFAULT,
+    overrides: dict | None = None,
 ) -> Language:
-    """The pipeline of `config.cfg` with the overrides of `pipeline_overrides(...)`, initialized; its
-    version in `nlp.meta["version"]`."""
-    config = pipeline_config(pipeline_overrides(held_out_ids, conventions, scorer, crf))
+    """The pipeline of `config.cfg` with the overrides of `pipeline_overrides(...)` (and `overrides`, e.g.
+    another lexicon folder), initialized; its version in `nlp.meta["version"]`."""
+    config = pipeline_config(
+        pipeline_overrides(held_out_ids, conventions, scorer, crf, task_crf) | dict(overrides or {})
+    )
     return assemble(config, scorer if isinstance(scorer, names.NameScorer) else None)
 
 
@@ -301,12 +317,17 @@ def prediction(paper_id, doc) -> dict:
         "models": by_type["model"],
         "datasets": by_type["dataset"],
         "metrics": by_type["metric"],
+        "tasks": by_type["task"],
         "results": doc.user_data.get(components.RESULTS) or [],
         "entities": entities,
     }
 
 
 def load(
-    held_out_ids: Iterable[str] = (), conventions: str = "guidelines", scorer=DEFAULT, crf=DEFAULT
+    held_out_ids: Iterable[str] = (),
+    conventions: str = "guidelines",
+    scorer=DEFAULT,
+    crf=DEFAULT,
+    task_crf=DEFAULT,
 ) -> Extractor:
-    return Extractor(build_pipeline(held_out_ids, conventions, scorer, crf))
+    return Extractor(build_pipeline(held_out_ids, conventions, scorer, crf, task_crf))

@@ -1,4 +1,5 @@
 """`paperpulse bench`: the pipeline at scale, on synthetic papers; prints figures, asserts nothing.
+`paperpulse bench --listings DIR`: the same backfill and daily increment on real listing files (below).
 
 1. backfill: N papers (N / per-day days of the synthetic source) end to end into an empty warehouse,
    wall time and peak memory (this process and all its children) per stage;
@@ -6,6 +7,10 @@
    and beside a full rebuild of the marts on the big warehouse;
 3. reads: latency of dashboard queries on the published marts, idle and while a daily run publishes,
    from reader processes of their own.
+
+On real listings (`--listings DIR`, a folder of the listings source, e.g. ../shared's 93,000): a backfill
+of every listing day but the last two, then those two days as daily runs on top of it (the first after a
+backfill copies the serving file; the ratio is the next one's), beside the last day into an empty warehouse.
 
 Everything lives in a scratch home (deleted at the end unless --keep).
 """
@@ -15,18 +20,18 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from paperpulse.progress import GIB, Meter
+
 SOURCE = "synthetic"
 FIRST_DAY = date(2022, 1, 1)
-GIB = 1024**3
 
 # Stages in the order a run goes through them ("land" is the benchmark's own: it lands the corpus
 # before the backfill loads it, to time generation and loading apart).
@@ -42,74 +47,14 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--readers", type=int, default=2, help="reader processes (default: %(default)s)")
     bench.add_argument("--home", type=Path, help="scratch folder (default: a new one under $TMPDIR)")
     bench.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    bench.add_argument(
+        "--listings",
+        type=Path,
+        metavar="DIR",
+        help="real listing files instead of synthetic papers (a folder of YYYY-MM.jsonl[.gz]; "
+        "skipped with a message when absent)",
+    )
     bench.set_defaults(func=run_bench)
-
-
-class Meter:
-    """Wall time and peak memory (RSS summed over this process and its descendants) per stage."""
-
-    def __init__(self, interval: float = 0.05, progress: bool = False):
-        import psutil
-
-        self._progress = progress  # print each stage as it first starts
-
-        self._process = psutil.Process()
-        self._interval = interval
-        self._active: dict[str, float] = {}
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.peak: dict[str, int] = defaultdict(int)
-        self.overall_peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def tree_rss(self) -> int:
-        total = 0
-        for process in [self._process, *self._process.children(recursive=True)]:
-            try:
-                total += process.memory_info().rss
-            except Exception:  # the process ended meanwhile
-                continue
-        return total
-
-    def _sample(self) -> None:
-        while not self._stop.wait(self._interval):
-            rss = self.tree_rss()
-            self.overall_peak = max(self.overall_peak, rss)
-            for name in list(self._active):
-                self.peak[name] = max(self.peak[name], rss)
-
-    def observe(self, event: str, name: str) -> None:
-        if event == "start":
-            if self._progress and name not in self.seconds:
-                print(f"  {time.perf_counter() - self._started:7.1f} s  {name} ...", flush=True)
-            self._active[name] = time.perf_counter()
-            self.peak[name] = max(self.peak[name], self.tree_rss())
-        else:
-            self.seconds[name] += time.perf_counter() - self._active.pop(name)
-
-    @contextmanager
-    def stage(self, name: str):
-        self.observe("start", name)
-        try:
-            yield
-        finally:
-            self.observe("end", name)
-
-    def __enter__(self) -> Meter:
-        from paperpulse import hooks
-
-        hooks.observers.append(self.observe)
-        self._thread.start()
-        self._started = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        from paperpulse import hooks
-
-        self.total_seconds = time.perf_counter() - self._started
-        self._stop.set()
-        self._thread.join()
-        hooks.observers.remove(self.observe)
 
 
 @dataclass
@@ -133,9 +78,8 @@ EXTRACT_BATCH_SIZE = 10_000
 def bench_settings(home: Path, per_day: int):
     from paperpulse.settings import Settings
 
-    settings = Settings.from_env()
-    return replace(
-        settings, home=home, synthetic_papers_per_day=per_day, extract_batch_size=EXTRACT_BATCH_SIZE
+    return Settings.from_env(
+        home=home, synthetic_papers_per_day=per_day, extract_batch_size=EXTRACT_BATCH_SIZE
     )
 
 
@@ -147,7 +91,7 @@ def backfill(settings, days: list[date]) -> Figures:
     from paperpulse import pipeline
     from paperpulse.ingest import landing
 
-    with Meter(progress=True) as meter:
+    with Meter(progress=sys.stdout) as meter:
         with meter.stage("land"):
             for day in days:
                 landing.land(settings, SOURCE, day)
@@ -155,11 +99,11 @@ def backfill(settings, days: list[date]) -> Figures:
     return Figures.of("backfill", meter)
 
 
-def daily_run(settings, day: date, title: str) -> Figures:
+def daily_run(settings, day: date, title: str, source: str = SOURCE) -> Figures:
     from paperpulse import pipeline
 
     with Meter() as meter:
-        pipeline.run(settings, SOURCE, day)
+        pipeline.run(settings, source, day)
     return Figures.of(title, meter)
 
 
@@ -378,7 +322,67 @@ def warehouse_papers(settings) -> int:
         return con.execute("select count(*) from raw.papers").fetchone()[0]
 
 
+def listings_bench(args: argparse.Namespace) -> int:
+    """The backfill and the daily increment on real listing files (see the module's docstring)."""
+    from paperpulse import pipeline
+    from paperpulse.ingest.sources import listings
+    from paperpulse.settings import Settings
+
+    folder = args.listings.resolve()
+    if not folder.is_dir():
+        print(f"paperpulse bench --listings: skipped, no listings folder at {folder}")
+        return 0
+    root = args.home or Path(tempfile.mkdtemp(prefix="paperpulse-bench-listings-"))
+    big = Settings.from_env(home=root / "big", listings_dir=folder)
+    empty = Settings.from_env(home=root / "empty", listings_dir=folder)
+    days = listings.listed_days(big)
+    first, until, (before_last, last) = days[0], days[-3], days[-2:]
+    print(f"paperpulse bench --listings {folder} in {root}")
+    print(f"machine: {machine_load()}")
+    print(
+        f"extraction: {big.extract_workers} worker processes, batches of {big.extract_batch_size:,} papers; "
+        f"{len(days)} listing days {first}..{last}"
+    )
+    try:
+        with Meter(progress=sys.stdout) as meter:
+            summary = pipeline.backfill(big, listings.NAME, first, before_last - timedelta(days=1))
+        filled = Figures.of("backfill", meter)
+        loaded = sum(report.load.loaded + report.load.quarantined for report in summary.ingests)
+        warehouse = summary.totals["papers"]
+        print(
+            f"\nbackfill: {loaded:,} listings ({warehouse:,} papers) of {days.index(until) + 1} listing "
+            f"days, {first}..{until}, empty warehouse to published marts"
+        )
+        print("\n".join(stage_table([filled])))
+        print(
+            f"  => {filled.seconds / 60:.1f} min, peak {filled.peak / GIB:.2f} GiB, "
+            f"{loaded / filled.seconds:,.0f} listings/s"
+        )
+        after = daily_run(big, before_last, f"big: {before_last}", listings.NAME)
+        into_big = daily_run(big, last, f"big: {last}", listings.NAME)
+        into_empty = daily_run(empty, last, f"empty: {last}", listings.NAME)
+        papers = warehouse_papers(empty)
+        print(
+            f"\ndaily increment: the last two listing days as daily runs into the {warehouse:,}-paper "
+            f"warehouse (the first after the backfill copies the serving file), beside {last} "
+            f"({papers:,} papers) into an empty warehouse"
+        )
+        print("\n".join(stage_table([after, into_big, into_empty])))
+        print(
+            f"  => {into_big.seconds:.1f} s, {into_big.seconds / into_empty.seconds:.2f}x the "
+            f"empty-warehouse run (target < 2x); the first day after the backfill {after.seconds:.1f} s, "
+            f"{after.seconds / into_empty.seconds:.2f}x"
+        )
+        print(f"\nmachine after: {machine_load()}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
 def run_bench(args: argparse.Namespace) -> int:
+    if args.listings:
+        return listings_bench(args)
     if args.papers % args.per_day:
         raise ValueError(f"--papers {args.papers} is not a whole number of days of {args.per_day}")
     root = args.home or Path(tempfile.mkdtemp(prefix="paperpulse-bench-"))

@@ -6,13 +6,22 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import duckdb
 
 from extract import cli as extract_cli
 from paperpulse import bench, query
-from paperpulse.errors import BuildFailed, DigestNotSent, GateFailed, SourceFailed, WarehouseBusy
+from paperpulse.errors import (
+    BuildFailed,
+    DigestNotSent,
+    GateFailed,
+    PublishRefused,
+    SourceFailed,
+    WarehouseBusy,
+)
 from paperpulse.ingest import sources
 from paperpulse.settings import Settings
 
@@ -21,6 +30,7 @@ from paperpulse.settings import Settings
 
 EXPECTED_ERRORS = (
     GateFailed,
+    PublishRefused,
     BuildFailed,
     WarehouseBusy,
     SourceFailed,
@@ -58,11 +68,26 @@ def _source_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@contextmanager
+def measured() -> Iterator[None]:
+    """Time a whole run and sample its peak memory (this process, its extraction workers and dbt), print
+    both after its summary, and on a terminal each stage as it starts (with the bars of the long ones)."""
+    from paperpulse.progress import GIB, Meter
+
+    with Meter(interval=0.2, progress=sys.stderr if sys.stderr.isatty() else None) as meter:
+        yield
+    print(
+        f"  took:      {meter.total_seconds / 60:.1f} min, peak memory {meter.overall_peak / GIB:.2f} GiB "
+        "(this process, its extraction workers and dbt)"
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
-    summary = pipeline.run(Settings.from_env(), args.source, args.date)
-    print(summary.render())
+    with measured():
+        summary = pipeline.run(Settings.from_env(), args.source, args.date)
+        print(summary.render())
     return 0
 
 
@@ -78,7 +103,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
     try:
-        summary = pipeline.backfill(Settings.from_env(), args.source, args.since, args.until)
+        with measured():
+            summary = pipeline.backfill(Settings.from_env(), args.source, args.since, args.until)
+            print(summary.render())
     except (KeyboardInterrupt, RuntimeError) as error:
         if not interrupted(error):
             raise
@@ -88,7 +115,6 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    print(summary.render())
     return 0
 
 
@@ -129,7 +155,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from paperpulse import pipeline
 
     report = pipeline.check_marts(Settings.from_env())
-    print(f"gate '{report['gate']}': {report['expectations']} expectations passed")
+    print(
+        f"gate '{report['gate']}': {report['expectations']} expectations passed on {report['rows']} rows; "
+        "`paperpulse publish` may publish these marts"
+    )
     return 0
 
 
@@ -156,9 +185,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from expectations.gate import data_docs
     from paperpulse.warehouse.build import docs
 
-    print(f"dbt docs: open {docs(Settings.from_env())} in a browser (one self-contained file)")
+    settings = Settings.from_env()
+    print(f"dbt docs: open {docs(settings)} in a browser (one self-contained file)")
+    print(
+        f"Great Expectations Data Docs: open {data_docs(settings.gx_dir)} (the gates' suites and recent runs)"
+    )
     return 0
 
 
@@ -189,9 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill", help="ingest each day of a range in turn (resumable), then build and publish once"
     )
     _source_arg(backfill, default=None)
-    backfill.add_argument("--since", type=_day, required=True, help="the first day (YYYY-MM-DD)")
     backfill.add_argument(
-        "--until", type=_day, help="the last day (YYYY-MM-DD); default: the source's latest settled day"
+        "--since", type=_day, help="the first day (YYYY-MM-DD); default for listings: its folder's first day"
+    )
+    backfill.add_argument(
+        "--until",
+        type=_day,
+        help="the last day (YYYY-MM-DD); default: the source's latest settled day (listings: its last day)",
     )
     backfill.set_defaults(func=cmd_backfill)
 
@@ -205,19 +243,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("build", help="dbt build: staging, intermediate and marts, with tests").set_defaults(
         func=cmd_build
     )
-    commands.add_parser("check", help="the marts gate (Great Expectations)").set_defaults(func=cmd_check)
-    commands.add_parser("publish", help="swap the audited marts into the serving file").set_defaults(
-        func=cmd_publish
-    )
+    commands.add_parser(
+        "check", help="the marts gate (Great Expectations); a pass lets `publish` publish these marts"
+    ).set_defaults(func=cmd_check)
+    commands.add_parser(
+        "publish", help="swap the marts into the serving file (only marts that passed `check` as they are)"
+    ).set_defaults(func=cmd_publish)
 
     digest = commands.add_parser(
         "digest", help="write the digest of the published marts' day (and email it when SMTP is set)"
     )
     digest.add_argument("--send", action="store_true", help="email it even if it is unchanged")
     digest.set_defaults(func=cmd_digest)
-    commands.add_parser("docs", help="build the dbt docs site (offline, one HTML file)").set_defaults(
-        func=cmd_docs
-    )
+    commands.add_parser(
+        "docs", help="build the dbt docs site (offline, one HTML file) and the gates' Data Docs"
+    ).set_defaults(func=cmd_docs)
 
     query_command = commands.add_parser(
         "query", help="one query over the published marts (read-only, no other file)"
@@ -234,11 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("PAPERPULSE_LOG_LEVEL", "WARNING" if sys.stderr.isatty() else "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # paperpulse's own progress and stage times: on a terminal the bars show progress, elsewhere (cron,
+    # logs) a line every half minute and a line per stage; other libraries only warn.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    default = "WARNING" if sys.stderr.isatty() else "INFO"
+    logging.getLogger("paperpulse").setLevel(os.environ.get("PAPERPULSE_LOG_LEVEL", default).upper())
     try:
         return args.func(args) or 0
     except EXPECTED_ERRORS as error:

@@ -1,8 +1,12 @@
 """Errors that stop a run with a clear message (the CLI prints them without a traceback)."""
 
+from expectations.errors import GateFailed  # a gate found bad data; the run stops, nothing is published
 
-class GateFailed(RuntimeError):
-    """A gate found bad data; the run stops and nothing is published."""
+__all__ = ["BuildFailed", "DigestNotSent", "GateFailed", "PublishRefused", "SourceFailed", "WarehouseBusy"]
+
+
+class PublishRefused(RuntimeError):
+    """The built marts have not passed the marts gate as they are now: nothing is published."""
 
 
 class WarehouseBusy(RuntimeError):

@@ -24,8 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from expectations import suites
-from expectations.gate import check
+from expectations.gate import run_checkpoint
 from extract import extractor as extractor_module
 from paperpulse.files import atomic_path
 from paperpulse.hooks import crash_point
@@ -164,9 +163,11 @@ def _rebatch(reader: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
 
 
 def _to_number(text: str) -> float | None:
+    """The value as a number; a fraction written "8/644" is its quotient."""
+    numerator, _, denominator = str(text).replace(",", "").partition("/")
     try:
-        return float(str(text).replace(",", ""))
-    except ValueError:
+        return float(numerator) / float(denominator) if denominator else float(numerator)
+    except (ValueError, ZeroDivisionError):
         return None
 
 
@@ -211,9 +212,15 @@ def predictions_to_frames(predictions: list[dict], version: str) -> tuple[pd.Dat
     )
 
 
-def gate_batch(mentions: pd.DataFrame, results: pd.DataFrame, abstracts: dict[str, str]) -> None:
-    """The extraction suite: offsets inside the abstract and slicing to the surface, known types,
-    numeric result values. Raises GateFailed."""
+def gate_batch(
+    mentions: pd.DataFrame,
+    results: pd.DataFrame,
+    abstracts: dict[str, str],
+    gx_dir: Path | None = None,
+    label: str = "extraction",
+) -> None:
+    """The extraction checkpoint: offsets inside the abstract and slicing to the surface, known types,
+    numeric result values. Results go under `gx_dir` (default: the environment's home). Raises GateFailed."""
     audited = mentions.assign(
         abstract_length=[len(abstracts[p]) for p in mentions["paper_id"]],
         surface_at_offsets=[
@@ -227,8 +234,11 @@ def gate_batch(mentions: pd.DataFrame, results: pd.DataFrame, abstracts: dict[st
             )
         ],
     )
-    check("extraction: mentions", audited, suites.mentions_batch())
-    check("extraction: results", results, suites.results_batch())
+    frames = {
+        "extraction_mentions": audited.set_axis(pd.Index(audited["paper_id"], name="paper_id"), axis=0),
+        "extraction_results": results.set_axis(pd.Index(results["paper_id"], name="paper_id"), axis=0),
+    }
+    run_checkpoint("extraction", frames, gx_dir or Settings.from_env().gx_dir, label)
 
 
 @cache
@@ -237,8 +247,9 @@ def loaded_extractor() -> extractor_module.Extractor:
     return extractor_module.load()
 
 
-def run_batch(input_file: Path, extractor=None) -> BatchReport:
-    """Extract one input batch to Parquet; a batch already done is left as it is."""
+def run_batch(input_file: Path, extractor=None, gx_dir: Path | None = None) -> BatchReport:
+    """Extract one input batch to Parquet; a batch already done is left as it is. Its gate's results go
+    under `gx_dir` (default: the environment's home)."""
     done_file = _batch_file(input_file, DONE)
     if done_file.exists():
         done = pq.read_table(done_file).to_pandas()
@@ -253,7 +264,13 @@ def run_batch(input_file: Path, extractor=None) -> BatchReport:
         )
     )
     mentions, results = predictions_to_frames(predictions, extractor.version)
-    gate_batch(mentions, results, abstracts)
+    gate_batch(
+        mentions,
+        results,
+        abstracts,
+        gx_dir,
+        f"extraction {input_file.parent.name} {input_file.name.split('.')[0]}",
+    )
     done = pd.DataFrame(
         {
             "paper_id": papers["paper_id"],

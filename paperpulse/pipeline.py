@@ -19,13 +19,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from expectations import suites
-from expectations.gate import GateReport, check
+from expectations import marts
+from expectations.gate import GateReport, run_checkpoint
 from paperpulse import digest as digests
 from paperpulse import extraction
-from paperpulse.errors import SourceFailed
+from paperpulse.errors import GateFailed, SourceFailed
 from paperpulse.hooks import stage
 from paperpulse.ingest import landing, raw, sources
+from paperpulse.ingest.records import MAX_ABSTRACT_CHARS, MIN_ABSTRACT_CHARS
 from paperpulse.ingest.sources import Payload, Rejected, Source
 from paperpulse.ingest.sources import inbox as inbox_files
 from paperpulse.progress import progress
@@ -36,6 +37,19 @@ from paperpulse.warehouse.build import CHANGED_PAPERS, build, build_state
 from paperpulse.warehouse.connection import connect_build
 
 log = logging.getLogger(__name__)
+# the raw suite's $PARAMETERs: the abstract bounds raw loading enforces (paperpulse/ingest/records.py)
+ABSTRACT_BOUNDS = {"min_abstract_chars": MIN_ABSTRACT_CHARS, "max_abstract_chars": MAX_ABSTRACT_CHARS}
+
+
+def keyed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """`frame` indexed by `column`, so that a failed expectation names the rows it found."""
+    return frame.set_axis(pd.Index(frame[column].astype(str), name=column), axis=0)
+
+
+def gate_raw_batch(settings: Settings, label: str, papers: pd.DataFrame) -> GateReport:
+    """The raw_batch checkpoint on one interval's papers, before they are loaded."""
+    frames = {"raw_batch": keyed(papers, "paper_id")}
+    return run_checkpoint("raw_batch", frames, settings.gx_dir, label, ABSTRACT_BOUNDS)
 
 
 @dataclass
@@ -91,7 +105,7 @@ def _parse_folder(
 
 
 def _check_and_load(settings: Settings, batch: raw.Batch, con: duckdb.DuckDBPyConnection | None):
-    gate = check(f"raw batch {batch.source} {batch.day}", batch.papers, suites.raw_batch())
+    gate = gate_raw_batch(settings, f"raw batch {batch.source} {batch.day}", batch.papers)
     with connect_build(settings) if con is None else contextlib.nullcontext(con) as loading:
         return gate, raw.load_batch(loading, batch)
 
@@ -112,21 +126,30 @@ def ingest(
     found = sources.get(source)
     if not found.by_day:
         return ingest_files(settings, found, day)
-    files, fetched = land(settings, source, day, refresh)
-    folder = landing.interval_dir(settings, source, day)
+    batch, files, fetched = prepare_day(settings, found, day, refresh)
+    gate, stats = _check_and_load(settings, batch, con)
+    return IngestReport(source, day, fetched, files, stats, gate)
+
+
+def prepare_day(
+    settings: Settings, found: Source, day: date, refresh: bool
+) -> tuple[raw.Batch, list[Path], bool]:
+    """Land the day (fetching only if it never landed) and parse it into a batch for raw loading; with the
+    day's files and whether this call fetched them."""
+    files, fetched = land(settings, found.name, day, refresh)
+    folder = landing.interval_dir(settings, found.name, day)
     parsed = _parse_folder(found, folder, day, settings)
     observed = [(landing.landed_at(folder), f"{folder.name}/{name}", item) for name, item in parsed]
-    for refetch in landing.refetches_by(settings, source, day):
+    for refetch in landing.refetches_by(settings, found.name, day):
         listed = date.fromisoformat(refetch.parent.name)
         again = _parse_folder(found, refetch, listed, settings, f"{refetch.parent.name}/{refetch.name}/")
         parsed += [(name, item) for name, item in again if isinstance(item, Rejected)]
         observed += [(landing.landed_at(refetch), name, item) for name, item in again]
-    batch = raw.prepare_batch(source, day.isoformat(), parsed)
+    batch = raw.prepare_batch(found.name, day.isoformat(), parsed)
     if found.counts_upvotes:
         batch.snapshots = raw.upvote_snapshots(observed)
     batch.landed_at, batch.landed_files = landing.landed_at(folder), len(files)
-    gate, stats = _check_and_load(settings, batch, con)
-    return IngestReport(source, day, fetched, files, stats, gate)
+    return batch, files, fetched
 
 
 def ingest_files(settings: Settings, found: Source, day: date) -> IngestReport:
@@ -172,7 +195,7 @@ def plan_extraction(settings: Settings, run_id: str = "", _ingested: Any = None)
 
 def extract_batch(settings: Settings, run_id: str, batch_file: str) -> dict:
     """One input batch to Parquet (never the build file, so batches run side by side)."""
-    return vars(extraction.run_batch(Path(batch_file)))
+    return vars(extraction.run_batch(Path(batch_file), gx_dir=settings.gx_dir))
 
 
 @stage("extract-load")
@@ -190,13 +213,24 @@ def build_marts(settings: Settings, run_id: str, _loaded: Any = None) -> dict:
 
 @stage("check")
 def check_marts(settings: Settings, run_id: str = "", _built: Any = None) -> dict:
-    """The marts suite, on violation counts computed in SQL over the build file (over the changed
-    papers' rows when the last build was incremental)."""
-    with connect_build(settings, read_only=True) as con:
+    """The marts checkpoint, on mart rows read through read-only connections (expectations/marts.py: the
+    changed papers' rows after an incremental build, and any row anywhere that fails a value check).
+
+    A pass is recorded with the fingerprint of exactly the marts it checked (publish's, derived from the
+    changed papers after incremental builds); publish refuses marts whose fingerprint has no pass."""
+    published = publisher.read_published(settings)
+    with publisher.attached(settings, published) as con:
+        con.execute("use build")
         changed_only = build_state(con).get("tested") == CHANGED_PAPERS
-        checks = suites.mart_violations(changed_only)
-        counts = {name: con.execute(sql).fetchone()[0] for name, sql in checks.items()}
-    return vars(check("marts", pd.DataFrame([counts]), suites.marts()))
+        fingerprint = publisher.fingerprint_of(publisher.built_hashes(con, published))
+        frames = marts.read_frames(con, changed_only, ABSTRACT_BOUNDS)
+    try:
+        report = run_checkpoint("marts", frames, settings.gx_dir, "marts", ABSTRACT_BOUNDS)
+    except GateFailed:
+        publisher.forget_gate_pass(settings)
+        raise
+    publisher.record_gate_pass(settings, fingerprint)
+    return vars(report)
 
 
 def publish(settings: Settings, run_id: str, _checked: Any = None) -> dict:
@@ -321,8 +355,8 @@ class RunSummary:
             emailed = f", emailed to {', '.join(self.digest.emailed_to)}" if self.digest.emailed_to else ""
             lines.append(f"  digest:    {self.digest.markdown_path} and .html{emailed}")
         if not self.changed_anything:
-            what = "interval was" if len(self.ingests) == 1 else "intervals were"
-            lines.append(f"  nothing changed: this {what} already loaded, extracted and published")
+            what = "this interval was" if len(self.ingests) == 1 else "these intervals were"
+            lines.append(f"  nothing changed: {what} already loaded, extracted and published")
         return "\n".join(lines)
 
 
@@ -353,20 +387,63 @@ def run(settings: Settings, source: str = "trending_page", day: date | None = No
     return finish(settings, run_id, "run", [ingest(settings, source, day)])
 
 
-def backfill(settings: Settings, source: str, since: date, until: date | None = None) -> RunSummary:
-    """Ingest each day from `since` to `until` (default: the latest settled day) in turn, then run the
-    stages after ingestion once.
+# A backfill gates this many days' papers at once (the raw gate costs about the same for one day or a
+# month), then loads them day by day: a day is still the unit of progress.
+BACKFILL_GATE_DAYS = 30
+
+
+@stage("ingest")
+def _ingest_days(
+    settings: Settings, found: Source, days: list[date], con: duckdb.DuckDBPyConnection, into: list
+) -> None:
+    """Land and parse each day, gate their papers together, then load each day in its own transaction,
+    appending its report to `into`. A day that cannot be fetched stops it after the days before it load."""
+    prepared, failure = [], None
+    for day in days:
+        try:
+            prepared.append((day, *prepare_day(settings, found, day, refresh=False)))
+        except SourceFailed as error:
+            failure = (day, error)
+            break
+    if prepared:
+        papers = pd.concat([batch.papers for _, batch, _, _ in prepared], ignore_index=True)
+        # one day's papers are unique by key; several days may list a paper again: the gate sees each once
+        papers = papers.drop_duplicates("paper_id", keep="last")
+        first, last = prepared[0][0], prepared[-1][0]
+        gate = gate_raw_batch(
+            settings, f"raw batch {found.name} {first}" + (f"..{last}" if last != first else ""), papers
+        )
+        for day, batch, files, fetched in prepared:
+            into.append(IngestReport(found.name, day, fetched, files, raw.load_batch(con, batch), gate))
+    if failure:
+        day, error = failure
+        error.day = day  # where the backfill stopped
+        raise error
+
+
+def backfill(
+    settings: Settings, source: str, since: date | None = None, until: date | None = None
+) -> RunSummary:
+    """Ingest each day from `since` (default: the first day of a source holding a stretch of history, the
+    listings) to `until` (default: the latest settled day) in turn, then run the stages after ingestion once.
 
     A day is the unit of progress: once landed and loaded it stays, so an interrupted backfill run
     again fetches only the days that never landed. The stages after ingestion cost the same for one
     day or a hundred and read whatever raw holds, so they run once, at the end."""
     found = sources.get(source)
     if found.fixed_day or not found.by_day:
-        raise ValueError(f"{source} is not listed by day; backfill a daily source (hf_daily, arxiv)")
+        raise ValueError(
+            f"{source} is not listed by day; backfill a daily source (listings, hf_daily, arxiv)"
+        )
+    if since is None:
+        if found.first_day is None:
+            raise ValueError(f"{source} has no first day: give --since")
+        since = found.first_day(settings)
     until = until or found.default_day(settings)
     if since > until:
         raise ValueError(f"--since {since} is after --until {until}")
-    landing.check_settled(found, until, settings)
+    for day in (since, until):
+        landing.check_settled(found, day, settings)
     days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
     run_id = new_run_id()
     ingests: list[IngestReport] = []
@@ -374,13 +451,18 @@ def backfill(settings: Settings, source: str, since: date, until: date | None = 
     # once, not after every day (a checkpoint rewrites the tables' key indexes whole: a backfill of
     # a thousand days into a growing warehouse spent most of its time there).
     with connect_build(settings, bulk=True) as con:
+        chunk: list[date] = []
         for day in progress(days, f"backfill {source}", unit="day"):
+            chunk.append(day)
+            if len(chunk) < BACKFILL_GATE_DAYS and day != days[-1]:
+                continue
             try:
-                ingests.append(ingest(settings, source, day, refresh=False, con=con))
+                _ingest_days(settings, found, chunk, con, ingests)
             except SourceFailed as error:
                 raise SourceFailed(
-                    f"backfill stopped at {day}, {len(ingests)} of {len(days)} days loaded and nothing "
+                    f"backfill stopped at {error.day}, {len(ingests)} of {len(days)} days loaded and nothing "
                     f"published; run the same command again to resume (landed days are not fetched again): "
                     f"{error}"
                 ) from error
+            chunk = []
     return finish(settings, run_id, "backfill", ingests)

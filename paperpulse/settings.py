@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_PAGE = REPO_ROOT / "data" / "trending_papers_page.txt"
+BUNDLED_LISTINGS = REPO_ROOT / "data" / "listings"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 ENV_PREFIX = "PAPERPULSE_"
 
@@ -21,6 +22,7 @@ MARTS = (
     "dim_models",
     "dim_datasets",
     "dim_metrics",
+    "dim_tasks",
     "fct_mentions",
     "fct_benchmark_results",
     "leaderboards",
@@ -70,6 +72,8 @@ class Settings(BaseSettings):
     http_retries: int = Field(5, ge=0)
     http_backoff_base: float = Field(1.0, ge=0)
     http_backoff_cap: float = Field(60.0, ge=0)
+    # A folder of arXiv listing files, one YYYY-MM.jsonl[.gz] per month (the `listings` source).
+    listings_dir: Path = BUNDLED_LISTINGS
     # JSONL files dropped here are ingested; they move to processed/ or rejected/ inside it.
     # None means <home>/inbox.
     inbox_dir: Path | None = None
@@ -110,6 +114,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
         object.__setattr__(self, "home", self.home.resolve())
+        object.__setattr__(self, "listings_dir", self.listings_dir.resolve())
         inbox = self.inbox_dir.resolve() if self.inbox_dir else self.home / "inbox"
         object.__setattr__(self, "inbox_dir", inbox)
         return self
@@ -159,6 +164,11 @@ class Settings(BaseSettings):
     @property
     def inbox_rejected_dir(self) -> Path:
         return self.inbox_dir / "rejected"
+
+    @property
+    def gx_dir(self) -> Path:
+        """The gates' Great Expectations validation results and Data Docs (the suites are in the repo)."""
+        return self.home / "gx"
 
     @property
     def staging_dir(self) -> Path:

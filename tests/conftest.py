@@ -64,6 +64,14 @@ def first_run(tmp_path_factory) -> tuple[Path, str]:
     return home, run_cli(home, "run").stdout
 
 
+@pytest.fixture(scope="session")
+def real_history(tmp_path_factory) -> tuple[Path, str]:
+    """The warehouse `make run` builds: the bundled six months of real arXiv listings, backfilled and
+    published (a few minutes), and what the backfill printed. Shared: copy it before changing anything."""
+    home = tmp_path_factory.mktemp("real-history") / "warehouse"
+    return home, run_cli(home, "backfill", "--source", "listings").stdout
+
+
 @pytest.fixture
 def published_home(first_run) -> Path:
     return first_run[0]
@@ -73,6 +81,17 @@ def copy_home(home: Path, destination: Path) -> Path:
     """A private copy of a warehouse (the parquet link stays relative, so it keeps working)."""
     shutil.copytree(home, destination, symlinks=True)
     return destination
+
+
+def pass_marts_gate(settings: Settings) -> None:
+    """Record that the marts gate passed the built marts as they are now, as `paperpulse check` does when
+    they pass: for tests that change the marts by hand only to give publish some work."""
+    from paperpulse.warehouse import publish
+
+    published = publish.read_published(settings)
+    with publish.attached(settings, published) as con:
+        fingerprint = publish.fingerprint_of(publish.built_hashes(con, published))
+    publish.record_gate_pass(settings, fingerprint)
 
 
 def sha256(path: Path) -> str:

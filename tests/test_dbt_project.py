@@ -94,6 +94,7 @@ MENTIONS = {
         ("model", "ResNet50-IBN", "ResNet50-IBN", "resnet", None),
         ("metric", "Zeta index", "Zeta index", None, None),
         ("dataset", "Market1501", "Market1501", None, None),
+        ("task", "person re-identification", "person re-identification", None, None),
     ],
     "2212.09744": [
         ("model", "DSI++", "DSI++", None, None),
@@ -101,6 +102,7 @@ MENTIONS = {
         ("dataset", "MS MARCO", "MS MARCO", None, None),
         ("dataset", "NQ", "Natural Questions", None, None),
         ("metric", "Hits@10", "Hits@10", None, None),
+        ("task", "continual learning", "continual learning", None, None),
     ],
 }
 
@@ -212,13 +214,14 @@ def test_models_land_in_their_schemas(marts):
         )
     )
     for mart in (
-        "dim_papers", "dim_models", "dim_datasets", "dim_metrics", "fct_mentions",
+        "dim_papers", "dim_models", "dim_datasets", "dim_metrics", "dim_tasks", "fct_mentions",
         "fct_benchmark_results", "leaderboards", "paper_topics", "topic_trends",
     ):  # fmt: skip
         assert found[f"marts.{mart}"] == "BASE TABLE"
     for view in ("stg_raw__papers", "stg_raw__paper_listings", "stg_raw__mentions", "stg_raw__results"):
         assert found[f"staging.{view}"] == "VIEW"
     assert found["lexicon.metrics"] == "BASE TABLE"
+    assert found["lexicon.tasks"] == "BASE TABLE"
     assert found["lexicon.topic_taxonomy"] == "BASE TABLE"
 
 
@@ -296,6 +299,47 @@ def test_dimensions_carry_aliases_family_size_and_direction(marts):
     assert "PPL" in aliases(marts, "dim_metrics", "perplexity")
     assert {"MS MARCO", "MS-MARCO"} <= aliases(marts, "dim_datasets", "MS MARCO")
     assert "NQ" in aliases(marts, "dim_datasets", "Natural Questions")
+
+
+def test_tasks_flow_to_their_dimension_and_the_entity_marts(marts):
+    task = rows(
+        marts,
+        "select in_lexicon, aliases, paper_count, mention_count, first_seen_date, last_seen_date "
+        "from marts.dim_tasks where task = 'person re-identification'",
+    )
+    in_lexicon, task_aliases, papers, mentions, first_seen, last_seen = task[0]
+    assert (in_lexicon, papers, mentions, first_seen, last_seen) == (
+        True,
+        1,
+        1,
+        date(2024, 3, 12),
+        date(2024, 3, 12),
+    )
+    assert {"person re-identification", "ReID", "re-ID"} <= set(task_aliases)  # the lexicon's aliases
+    # every lexicon task has a row, named or not; the tdmsci-train row's aliases join its general row's
+    assert rows(
+        marts, "select paper_count, first_seen_date from marts.dim_tasks where task = 'text-to-SQL'"
+    ) == [(0, None)]
+    assert {"image description generation", "image captioning"} <= aliases(
+        marts, "dim_tasks", "image captioning"
+    )
+    assert rows(marts, "select count(*) from marts.dim_tasks") == rows(
+        marts, "select count(distinct canonical) from lexicon.tasks"
+    )
+    weekly = rows(
+        marts,
+        "select entity, week_start, papers from marts.entity_weekly_mentions where entity_type = 'task' "
+        "order by entity",
+    )
+    assert weekly == [
+        ("continual learning", date(2024, 3, 18), 1),
+        ("person re-identification", date(2024, 3, 11), 1),
+    ]
+    rising = rows(
+        marts, "select entity, recent_papers, rank from marts.rising_entities where entity_type = 'task'"
+    )
+    assert sorted(rising) == [("continual learning", 1, 1), ("person re-identification", 1, 1)]
+    assert rows(marts, "select count(*) from marts.fct_mentions where entity_type = 'task'") == [(2,)]
 
 
 def test_mentions_fact(marts):

@@ -52,6 +52,7 @@ def test_a_paper_without_entities_yields_nothing(extractor):
         "models": [],
         "datasets": [],
         "metrics": [],
+        "tasks": [],
         "results": [],
         "entities": [],
     }
@@ -65,7 +66,12 @@ def test_offsets_slice_to_the_surface_on_every_bundled_paper(extractor, bundled_
         for entity in prediction["entities"]:
             assert paper["abstract"][entity["start"] : entity["end"]] == entity["surface"]
             entity_count += 1
-        for key, entity_type in (("models", "model"), ("datasets", "dataset"), ("metrics", "metric")):
+        for key, entity_type in (
+            ("models", "model"),
+            ("datasets", "dataset"),
+            ("metrics", "metric"),
+            ("tasks", "task"),
+        ):
             assert set(prediction[key]) == {
                 e["surface"] for e in prediction["entities"] if e["type"] == entity_type
             }

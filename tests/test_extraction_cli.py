@@ -82,6 +82,7 @@ def test_empty_unicode_and_very_long_abstracts(tmp_path):
         "models": [],
         "datasets": [],
         "metrics": [],
+        "tasks": [],
         "results": [],
         "entities": [],
     }

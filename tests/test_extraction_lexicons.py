@@ -12,6 +12,7 @@ LEADING_COLUMNS = {
     "models.csv": ["canonical", "family", "aliases"],
     "datasets.csv": ["canonical", "aliases"],
     "metrics.csv": ["canonical", "direction", "aliases"],
+    "tasks.csv": ["canonical", "aliases", "case_sensitive", "provenance"],
 }
 
 
@@ -23,8 +24,10 @@ def test_columns_and_unique_canonical_names(file_name):
         rows = list(reader)
     assert header[: len(LEADING_COLUMNS[file_name])] == LEADING_COLUMNS[file_name]
     assert all(len(row) == len(header) for row in rows)
+    # A task may have a second row for the aliases of another provenance (tasks.csv: tdmsci-train).
+    keys = [(row[0], row[-1]) if file_name == "tasks.csv" else row[0] for row in rows]
+    assert len(keys) == len(set(keys))
     canonicals = [row[0] for row in rows]
-    assert len(canonicals) == len(set(canonicals))
     assert all(name.strip() == name and name for name in canonicals)
 
 
@@ -40,6 +43,19 @@ def test_lexicons_are_broad():
     entries = read_lexicons()
     assert sum(e.type == "model" for e in entries) > 400
     assert sum(e.type == "dataset" for e in entries) > 400
+    assert sum(e.type == "task" for e in entries) > 500
+
+
+def test_task_aliases_are_unambiguous_and_provenance_is_known():
+    tasks = read_lexicons(types=("task",))
+    meaning: dict[str, set[str]] = {}
+    for entry in tasks:
+        for alias in entry.aliases:
+            meaning.setdefault(alias.lower(), set()).add(entry.canonical)
+    assert {alias: names for alias, names in meaning.items() if len(names) > 1} == {}
+    assert {e.provenance for e in tasks} == {"general", "tdmsci-train"}
+    # the tdmsci-train entries go when held out (TDMSci's dev quarter)
+    assert not any(e.provenance == "tdmsci-train" for e in read_lexicons(held_out_ids=["tdmsci-train"]))
 
 
 def test_cross_validation_drops_entries_taken_from_held_out_gold_papers():

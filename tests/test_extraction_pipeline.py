@@ -49,10 +49,11 @@ def test_the_plain_spacy_way_builds_the_same_pipeline(extractor):
             "paperpulse_definitions",
             "paperpulse_resolve",
             "paperpulse_results",
+            "paperpulse_tasks",
             "paperpulse_spans",
         ]
     )
-    assert nlp.disabled == ["paperpulse_names", "paperpulse_crf"]
+    assert nlp.disabled == ["paperpulse_names", "paperpulse_crf", "paperpulse_task_crf"]
     papers = [{"id": 1, "title": "", "abstract": ABSTRACT}]
     assert list(Extractor(nlp).extract(papers)) == list(extractor.extract(papers))
 
@@ -70,10 +71,15 @@ def test_variants_are_config_overrides():
     assert pipeline_overrides(["seed-001"], "tdmsci")["nlp.disabled"] == ["paperpulse_names"]
     assert pipeline_overrides(scorer="w.json") == {
         "paths.names_weights": "w.json",
-        "nlp.disabled": ["paperpulse_crf"],
+        "nlp.disabled": ["paperpulse_crf", "paperpulse_task_crf"],
     }
     assert pipeline_overrides(conventions="tdmsci", crf=None)["nlp.disabled"] == ["paperpulse_crf"]
-    assert pipeline_overrides(crf="m.crfsuite") == {}
+    assert pipeline_overrides(conventions="tdmsci", task_crf=None)["nlp.disabled"] == ["paperpulse_task_crf"]
+    assert (
+        pipeline_overrides(conventions="tdmsci", task_crf="t.crfsuite")["paths.task_crf_model"]
+        == "t.crfsuite"
+    )
+    assert pipeline_overrides(crf="m.crfsuite", task_crf="t.crfsuite") == {}  # the guidelines: never
     config = pipeline_config(pipeline_overrides(["seed-001"], "tdmsci")).interpolate()
     assert config["components"]["paperpulse_resolve"]["conventions"] == "tdmsci"
     assert config["initialize"]["components"]["paperpulse_lexicon"]["held_out_ids"] == ["seed-001"]
@@ -151,6 +157,10 @@ def _touch(path: Path, extra: bytes) -> None:
         ("weights/names.json", b" ", False, True),  # the learned scorer: TDMSci's conventions only
         ("weights/tdmsci_crf.crfsuite", b"\0", False, True),  # the CRF: likewise
         ("crf.py", b"\n# the CRF changed\n", False, True),
+        ("lexicons/tasks.csv", b"foo parsing,foo parsing,no,general\n", True, True),
+        ("tasks.py", b"\n# a task rule changed\n", True, True),
+        ("weights/tdmsci_task_crf.crfsuite", b"\0", False, True),  # the task CRF: TDMSci's conventions only
+        ("task_crf.py", b"\n# the task CRF changed\n", False, True),
         ("lexicons/README.md", b"\nmore words\n", False, False),  # documentation
         ("training/bench.py", b"\n# not the pipeline\n", False, False),
     ],

@@ -75,3 +75,32 @@ def test_loading_an_unfinished_plan_refuses_and_changes_nothing(warehouse):
         pipeline.load_extractions(warehouse, "run", plan)
     with duckdb.connect(str(warehouse.build_db)) as con:
         assert con.execute("select count(*) from raw.extractions").fetchall() == [(0,)]
+
+
+def test_a_fraction_is_stored_as_its_quotient():
+    mentions, results = batches.predictions_to_frames(
+        [
+            {
+                "id": "p",
+                "entities": [],
+                "results": [
+                    {
+                        "value": "8/644",
+                        "unit": "",
+                        "kind": "absolute",
+                        "metric": "pass@64",
+                        "dataset": "PutnamBench",
+                        "model": None,
+                        "evidence": "It solves PutnamBench (8/644, pass@64).",
+                        "condition": None,
+                        "role": "proposed",
+                        "confidence": None,
+                        "leaderboard": False,
+                    }
+                ],
+            }
+        ],
+        "v",
+    )
+    assert results["value_text"].tolist() == ["8/644"]
+    assert results["value"].tolist() == [8 / 644]

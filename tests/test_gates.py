@@ -4,10 +4,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from expectations import suites
-from expectations.gate import check
 from paperpulse import extraction as batches
 from paperpulse.errors import GateFailed
+from paperpulse.pipeline import gate_raw_batch
 from tests.conftest import copy_home, run_cli, sha256
 
 GOOD_PAPER = {
@@ -20,22 +19,23 @@ GOOD_PAPER = {
 }
 
 
-def test_raw_batch_gate_names_the_failed_expectations():
+def test_raw_batch_gate_names_the_failed_expectations(settings):
     batch = pd.DataFrame([GOOD_PAPER, GOOD_PAPER, {**GOOD_PAPER, "paper_id": "t-2", "abstract": "short"}])
     with pytest.raises(GateFailed) as failure:
-        check("raw batch", batch, suites.raw_batch())
+        gate_raw_batch(settings, "raw batch", batch)
     message = str(failure.value)
     assert "gate 'raw batch' failed 2 of" in message
     assert "expect_column_values_to_be_unique(paper_id)" in message
-    assert "expect_column_value_lengths_to_be_between(abstract)" in message
+    assert "expect_column_value_lengths_to_be_between(abstract): 1 unexpected, e.g. ['short']" in message
+    assert "at paper_id ['t-2']" in message  # the rows it found, by their key
 
 
-def test_raw_batch_gate_passes_a_good_batch():
-    report = check("raw batch", pd.DataFrame([GOOD_PAPER]), suites.raw_batch())
+def test_raw_batch_gate_passes_a_good_batch(settings):
+    report = gate_raw_batch(settings, "raw batch", pd.DataFrame([GOOD_PAPER]))
     assert (report.rows, report.expectations) == (1, 7)
 
 
-def test_extraction_gate_rejects_offsets_that_do_not_slice_to_the_surface():
+def test_extraction_gate_rejects_offsets_that_do_not_slice_to_the_surface(settings):
     abstract = "We prune LLaMA-7B with Wanda."
     prediction = {
         "id": "t-1",
@@ -46,11 +46,29 @@ def test_extraction_gate_rejects_offsets_that_do_not_slice_to_the_surface():
         ],
     }
     mentions, results = batches.predictions_to_frames([prediction], "test")
-    with pytest.raises(GateFailed, match=r"surface_at_offsets"):
-        batches.gate_batch(mentions, results, {"t-1": abstract})
+    with pytest.raises(GateFailed, match=r"extraction_mentions: .*\(surface_at_offsets\)"):
+        batches.gate_batch(mentions, results, {"t-1": abstract}, settings.gx_dir)
     prediction["entities"][1].update(start=23, end=28)
     mentions, results = batches.predictions_to_frames([prediction], "test")
+    batches.gate_batch(mentions, results, {"t-1": abstract}, settings.gx_dir)
+
+
+def test_extraction_gate_takes_task_mentions_and_rejects_unknown_types():
+    abstract = "We study text-to-SQL with LLaMA-7B."
+    prediction = {
+        "id": "t-1",
+        "results": [],
+        "entities": [
+            {"type": "task", "surface": "text-to-SQL", "canonical": "text-to-SQL", "start": 9, "end": 20},
+            {"type": "model", "surface": "LLaMA-7B", "canonical": "LLaMA-7B", "start": 26, "end": 34},
+        ],
+    }
+    mentions, results = batches.predictions_to_frames([prediction], "test")
     batches.gate_batch(mentions, results, {"t-1": abstract})
+    prediction["entities"][0]["type"] = "problem"
+    mentions, results = batches.predictions_to_frames([prediction], "test")
+    with pytest.raises(GateFailed, match=r"expect_column_values_to_be_in_set\(type\)"):
+        batches.gate_batch(mentions, results, {"t-1": abstract})
 
 
 def test_bad_marts_fail_the_run_at_the_gate_and_the_serving_file_stays(published_home, tmp_path):
@@ -66,6 +84,7 @@ def test_bad_marts_fail_the_run_at_the_gate_and_the_serving_file_stays(published
     failed = run_cli(home, "run", check=False)
     assert failed.returncode == 1
     assert "gate 'marts' failed" in failed.stderr
-    assert "fct_mentions_outside_abstract" in failed.stderr
+    assert "marts_mentions_in_abstracts: expect_column_pair_values_a_to_be_greater_than_b(" in failed.stderr
+    assert "(abstract_chars, end_char): 1 unexpected" in failed.stderr
     assert sha256(home / "serving.duckdb") == serving_before
     assert (home / "parquet").resolve() == parquet_before

@@ -113,6 +113,24 @@ def test_a_newer_text_from_the_same_source_still_replaces_it(con):
     assert rows(con, "select abstract from raw.papers") == [(revised["abstract"],)]
 
 
+def test_a_source_listing_a_paper_again_later_keeps_the_later_text_whatever_the_loading_order(con):
+    # The real listings hold 188 papers listed again on a later day, some with a revised abstract; a
+    # backfill run again reloads the earlier day after the later one, and must change nothing.
+    revised = record("arxiv", day="2024-03-12") | {"abstract": ABSTRACTS["arxiv"] + " Code is available."}
+    first = record("arxiv", day="2024-03-11")
+    for batch in ([first], [revised]):
+        load(con, "arxiv", *batch)
+    for batch in ([first], [revised], [first]):  # the backfill again, and the first day once more
+        assert load(con, "arxiv", *batch).changed == 0
+    assert rows(con, "select abstract from raw.papers") == [(revised["abstract"],)]
+
+    later_first = duckdb.connect()
+    ensure_schema(later_first)
+    load(later_first, "arxiv", revised)
+    assert load(later_first, "arxiv", first).changed == 0  # an older day loaded later does not win
+    assert rows(later_first, "select abstract from raw.papers") == [(revised["abstract"],)]
+
+
 def test_a_title_shared_by_two_arxiv_papers_links_to_neither(con):
     load(con, "arxiv", record("arxiv"), record("arxiv", arxiv_id="2401.00001"))
     stats = load(con, "trending_page", record("trending_page"))

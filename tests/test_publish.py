@@ -8,7 +8,7 @@ import duckdb
 from paperpulse.settings import MARTS, Settings
 from paperpulse.warehouse.build import UNPUBLISHED_FULL_BUILD
 from paperpulse.warehouse.publish import SPARE, mart_hashes, publish
-from tests.conftest import copy_home, run_cli
+from tests.conftest import copy_home, pass_marts_gate, run_cli
 
 
 def test_a_reader_holding_the_serving_file_open_neither_blocks_nor_is_blocked(
@@ -23,6 +23,7 @@ def test_a_reader_holding_the_serving_file_open_neither_blocks_nor_is_blocked(
             "delete from marts.dim_papers where paper_id in (select paper_id from marts.dim_papers limit 5)"
         )
         con.execute("insert into raw.build_state values (?, 'yes')", [UNPUBLISHED_FULL_BUILD])
+    pass_marts_gate(Settings.from_env())
 
     report = publish(Settings.from_env(), run_id="second-run")  # completes while the reader is open
 
@@ -82,6 +83,7 @@ def test_the_previous_parquet_version_stays_one_more_run(published_home, tmp_pat
             (paper_id,) = con.execute("select min(paper_id) from marts.dim_papers").fetchone()
             con.execute("delete from marts.dim_papers where paper_id = ?", [paper_id])
             con.execute("insert or replace into raw.changed_papers values (?, now(), true)", [paper_id])
+        pass_marts_gate(Settings.from_env())
         assert publish(Settings.from_env(), run_id=f"run-{n}").published
         versions.append((home / "parquet").resolve())
     assert not versions[0].exists()  # two publications ago: gone

@@ -36,8 +36,8 @@ def sh_commands() -> list[list[str]]:
     ]
 
 
-def test_every_example_output_is_what_the_cli_prints_on_the_bundled_page(first_run):
-    home, _ = first_run
+def test_every_example_output_is_what_the_cli_prints_after_make_run(real_history):
+    home, _ = real_history
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--check", "--home", str(home)],
         capture_output=True,
@@ -74,8 +74,8 @@ def test_the_generator_rewrites_outputs_and_reports_differences(first_run, tmp_p
     assert subprocess.run([*check, "--check"], capture_output=True, text=True, cwd=REPO).returncode == 0
 
 
-def test_python_snippets_run_against_the_warehouse(first_run):
-    home, _ = first_run
+def test_python_snippets_run_against_the_warehouse(real_history):
+    home, _ = real_history
     snippets = [block.body for block in readme_blocks() if block.info == "python"]
     assert snippets
     for code in snippets:  # the README's paths are relative to the folder holding warehouse/

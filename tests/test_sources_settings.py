@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from paperpulse.settings import Settings
+from paperpulse.settings import BUNDLED_LISTINGS, REPO_ROOT, Settings
 
 
 def test_defaults_point_at_the_real_feeds(monkeypatch, tmp_path):
@@ -27,6 +27,7 @@ def test_defaults_point_at_the_real_feeds(monkeypatch, tmp_path):
     assert settings.inbox_dir == tmp_path / "inbox"
     assert settings.inbox_processed_dir == tmp_path / "inbox" / "processed"
     assert settings.inbox_rejected_dir == tmp_path / "inbox" / "rejected"
+    assert settings.listings_dir == BUNDLED_LISTINGS == REPO_ROOT / "data" / "listings"
 
 
 def test_every_source_setting_can_be_changed(monkeypatch, tmp_path):
@@ -43,6 +44,7 @@ def test_every_source_setting_can_be_changed(monkeypatch, tmp_path):
         "PAPERPULSE_HTTP_BACKOFF_BASE": "0.5",
         "PAPERPULSE_HTTP_BACKOFF_CAP": "8",
         "PAPERPULSE_INBOX_DIR": str(tmp_path / "drop"),
+        "PAPERPULSE_LISTINGS_DIR": str(tmp_path / "listings"),
     }
     for name, value in changes.items():
         monkeypatch.setenv(name, value)
@@ -56,6 +58,7 @@ def test_every_source_setting_can_be_changed(monkeypatch, tmp_path):
     assert (settings.http_timeout, settings.http_retries) == (10.0, 2)
     assert (settings.http_backoff_base, settings.http_backoff_cap) == (0.5, 8.0)
     assert settings.inbox_dir == tmp_path / "drop"
+    assert settings.listings_dir == tmp_path / "listings"
 
 
 def test_settings_built_by_hand_need_only_the_original_fields():

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-ENTITY_KEYS = {"model": "models", "dataset": "datasets", "metric": "metrics"}
+SEED_GOLD = Path(__file__).resolve().parents[2] / "eval" / "seed_gold.jsonl"
+ENTITY_KEYS = {"model": "models", "dataset": "datasets", "metric": "metrics", "task": "tasks"}
 RESULT_RULES = ("results_loose", "results_strict", "leaderboard")
 SLOTS = ("model", "dataset", "metric")
 RANKED_ROLES = ("proposed", "baseline")

@@ -217,7 +217,7 @@ def bundled_papers() -> list[dict]:
     """The bundled abstracts under their seed gold ids (so exclusions apply): the seed gold's papers are the
     bundled trending page's, in the same order, so their texts are read from the gold file (never its labels).
     """
-    from extract.cli import DEFAULT_GOLD
+    from extract.training.evaluate import SEED_GOLD as DEFAULT_GOLD
     from extract.training.evaluate import read_jsonl
 
     return [{"id": r["id"], "title": r["title"], "abstract": r["abstract"]} for r in read_jsonl(DEFAULT_GOLD)]

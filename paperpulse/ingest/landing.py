@@ -63,12 +63,17 @@ def landed_at(folder: Path) -> datetime:
 
 
 def check_settled(source: Source, day: date, settings: Settings) -> None:
-    """Refuse to fetch a day that is still filling up: it would land incomplete and never be fetched again."""
+    """Refuse to fetch a day that is still filling up, or outside the stretch of history a source holds:
+    it would land incomplete or empty and never be fetched again."""
     if source.settle_days and day > source.default_day(settings):
         raise ValueError(
             f"{source.name} {day} has not settled yet (a day is complete {source.settle_days} day(s) "
             f"later); the latest settled day is {source.default_day(settings)}"
         )
+    if source.first_day is not None:
+        first, last = source.first_day(settings), source.default_day(settings)
+        if not first <= day <= last:
+            raise ValueError(f"{source.name} holds the days {first} to {last}; {day} is outside them")
 
 
 def land(settings: Settings, source: str, day: date, folder: Path | None = None) -> tuple[list[Path], bool]:

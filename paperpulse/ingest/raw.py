@@ -220,21 +220,30 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
             con.register("incoming_listings", listings)
             con.register("incoming_quarantine", batch.quarantine)
             con.register("incoming_snapshots", snapshots)
-            # Incoming text replaces a paper's text when it differs and its source ranks at least as high
-            # as the best source that listed the paper so far (whose text the paper has).
+            # Incoming text replaces a paper's text when it differs and its source ranks higher than the
+            # best source that listed the paper so far (whose text the paper has), or is that source listing
+            # it on its latest day or later (arXiv's v2; re-loading an older day, as a re-run backfill
+            # does, leaves the newer day's text in place).
             con.execute(
                 f"""
                 create or replace temp table incoming_text as
                 select i.paper_id, p.paper_id is null as is_new,
-                       p.content_hash <> i.content_hash and {_rank("i.source")} <= coalesce(best.rank, 1000)
-                           as replaces_text
+                       p.content_hash <> i.content_hash and (
+                           {_rank("i.source")} < coalesce(best.rank, 1000)
+                           or ({_rank("i.source")} = best.rank and cast(i.listed_date as date) >= best.latest)
+                       ) as replaces_text
                 from incoming_papers i
                 left join raw.papers p using (paper_id)
                 left join (
-                    select paper_id, min({_rank("source")}) as rank
-                    from raw.paper_listings
-                    where paper_id in (select paper_id from incoming_papers)
-                    group by paper_id
+                    select paper_id, rank, max(listed_date) as latest
+                    from (
+                        select paper_id, listed_date, {_rank("source")} as rank,
+                               min({_rank("source")}) over (partition by paper_id) as best_rank
+                        from raw.paper_listings
+                        where paper_id in (select paper_id from incoming_papers)
+                    )
+                    where rank = best_rank
+                    group by paper_id, rank
                 ) best using (paper_id)
                 """
             )

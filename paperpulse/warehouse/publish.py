@@ -9,6 +9,10 @@ brings it up to date in place, in one transaction, and swaps it in, instead of c
 (1.5 GB at a million papers). When a reader in another process still has the spare open (DuckDB's file
 lock says so) or it cannot be brought up to date by changed papers, the publish copies as before.
 
+Only marts that passed the marts gate as they are are published: `paperpulse check` (pipeline.check_marts)
+records the fingerprint of the marts it passed (GATE_PASSED in raw.build_state), and publish refuses marts
+whose fingerprint, worked out as below, is not that one: a new build or an edit since the check.
+
 Publishing costs what changed, not the warehouse: each mart's rows and content hash (an
 order-independent sum of row hashes) are recorded with it. A mart whose hash did not change is
 carried over as it is (the new serving file starts as a copy of the published one; Parquet files are
@@ -26,12 +30,15 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from paperpulse.errors import PublishRefused
 from paperpulse.files import fsync
 from paperpulse.hooks import crash_point, stage
 from paperpulse.settings import MARTS, PAPER_MARTS, Settings
@@ -51,6 +58,8 @@ CHANGED = "select paper_id from build.raw.changed_papers"
 # the spare is one publication older: the papers that publication changed are changed for it too
 CHANGED_SINCE_SPARE = f"{CHANGED} union select paper_id from build.raw.published_changes"
 SPARE = ".previous-serving.duckdb"
+# raw.build_state: the fingerprint of the marts that last passed the marts gate
+GATE_PASSED = "marts gate passed"
 
 # (rows, sum of row hashes) per mart
 Hashes = dict[str, tuple[int, int]]
@@ -182,6 +191,48 @@ def parquet_fingerprint(parquet_dir: Path) -> str | None:
         return None
     with duckdb.connect() as con:
         return con.execute(f"select fingerprint from read_parquet('{info}')").fetchone()[0]
+
+
+@contextmanager
+def attached(settings: Settings, published: Published | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory connection with the build file attached read-only as `build` and, once something is
+    published, the serving file as `serving`: what built_hashes reads."""
+    if not settings.build_db.exists():
+        raise FileNotFoundError(f"no build file at {settings.build_db}: run `paperpulse run` first")
+    with duckdb.connect(config=settings.duckdb_config) as con:
+        con.execute(f"attach '{settings.build_db}' as build (read_only)")
+        if published:
+            con.execute(f"attach '{settings.serving_db}' as serving (read_only)")
+        yield con
+
+
+def record_gate_pass(settings: Settings, fingerprint: str) -> None:
+    """The marts with this fingerprint passed the marts gate (only the latest pass is kept)."""
+    with connect_build(settings) as con:
+        con.execute("insert or replace into raw.build_state values (?, ?)", [GATE_PASSED, fingerprint])
+
+
+def forget_gate_pass(settings: Settings) -> None:
+    """The marts gate failed: no marts count as passed until it passes again."""
+    with connect_build(settings) as con:
+        con.execute("delete from raw.build_state where name = ?", [GATE_PASSED])
+
+
+def require_gate_pass(con: duckdb.DuckDBPyConnection, settings: Settings, fingerprint: str) -> None:
+    """Refuse, saying why and what to run, unless the built marts (`fingerprint`) passed the marts gate."""
+    passed = con.execute("select value from build.raw.build_state where name = ?", [GATE_PASSED]).fetchone()
+    if passed and passed[0] == fingerprint:
+        return
+    why = (
+        "they have not passed the marts gate"
+        if passed is None
+        else f"they changed since they passed the marts gate (a build or an edit since; fingerprint "
+        f"{fingerprint}, passed {passed[0]})"
+    )
+    raise PublishRefused(
+        f"not publishing the marts in {settings.build_db}: {why}. Run `paperpulse check`, then "
+        "`paperpulse publish` (or `paperpulse run`); the published marts stay as they are"
+    )
 
 
 def remove_stale_staging(settings: Settings) -> None:
@@ -406,18 +457,17 @@ def forget_published_changes(settings: Settings, swapped: bool) -> None:
 def publish(settings: Settings, run_id: str) -> PublishReport:
     """Copy marts from the build file to a new serving file and Parquet folder, then swap both in.
 
-    When the marts are identical to what is already published in both, nothing is rewritten.
-    A publish that fails (a full disk, say) removes what it staged and leaves the published files alone.
+    Refuses (PublishRefused) unless the marts gate passed exactly these marts. When they are identical to
+    what is already published in both, nothing is rewritten. A publish that fails (a full disk, say)
+    removes what it staged and leaves the published files alone.
     """
     settings.home.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(settings)
     published = read_published(settings)
-    with duckdb.connect(config=settings.duckdb_config) as con:
-        con.execute(f"attach '{settings.build_db}' as build (read_only)")
-        if published:
-            con.execute(f"attach '{settings.serving_db}' as serving (read_only)")
+    with attached(settings, published) as con:
         built = built_hashes(con, published)
         fingerprint = fingerprint_of(built)
+        require_gate_pass(con, settings, fingerprint)
         unchanged = published and published.fingerprint == fingerprint and published.parquet_matches
         how = {} if unchanged else plan(con, built, published)
         rewrite = changed_months(con, how)

@@ -1,5 +1,5 @@
--- One row per lexicon entry and alias: the three lexicon seeds in one shape. The canonical name always
--- counts as one of its own aliases.
+-- One row per lexicon entry and alias: the four lexicon seeds in one shape. The canonical name always
+-- counts as one of its own aliases. A task may have a row per provenance (tasks.csv); their aliases merge.
 
 with models as (
 
@@ -37,6 +37,18 @@ metrics as (
 
 ),
 
+tasks as (
+
+    select
+        'task' as entity_type,
+        canonical,
+        cast(null as varchar) as family,
+        cast(null as varchar) as direction,
+        aliases
+    from {{ ref('tasks') }}
+
+),
+
 entries as (
 
     select * from models
@@ -44,6 +56,8 @@ entries as (
     select * from datasets
     union all
     select * from metrics
+    union all
+    select * from tasks
 
 ),
 

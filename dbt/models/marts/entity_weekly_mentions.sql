@@ -1,4 +1,4 @@
--- One row per entity (model, dataset or metric) and ISO week in which a paper first listed that week
+-- One row per entity (model, dataset, metric or task) and ISO week in which a paper first listed that week
 -- names it. Sparse: weeks without a mention have no row.
 -- Incremental: recomputes the entity-weeks the changed papers touch (macros/incremental.sql).
 {{ config(pre_hook="{{ delete_touched('entity_type, entity, week_start', touched_entity_weeks()) }}") }}

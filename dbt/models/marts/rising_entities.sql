@@ -1,4 +1,4 @@
--- One row per entity (model, dataset or metric) named in the recent or baseline window: papers and
+-- One row per entity (model, dataset, metric or task) named in the recent or baseline window: papers and
 -- mentions in each window, growth of papers, and its rank among entities of its type.
 
 with entity_papers as (
@@ -35,6 +35,8 @@ first_seen as (
     select 'dataset' as entity_type, dataset as entity, first_seen_date from {{ ref('dim_datasets') }}
     union all
     select 'metric' as entity_type, metric as entity, first_seen_date from {{ ref('dim_metrics') }}
+    union all
+    select 'task' as entity_type, task as entity, first_seen_date from {{ ref('dim_tasks') }}
 
 ),
 

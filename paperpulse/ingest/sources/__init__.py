@@ -4,7 +4,9 @@ the pipeline knows sources only through it, never by name.
 - `fetch(day, settings) -> Iterator[Payload]`: what the source returned for one day, landed unchanged;
 - `parse(payload, day, settings) -> Iterator[dict | Rejected]`: normalised paper records (paper_id,
   arxiv_id, title, abstract, source, listed_date, extra) or rejections for quarantine;
-- `default_day(settings)`: the interval a run covers when none is given, the latest settled day.
+- `default_day(settings)`: the interval a run covers when none is given, the latest settled day;
+- `first_day(settings)`, for a source that holds a fixed stretch of history (a folder of listing files):
+  the first day it lists; it lists nothing outside first_day..default_day, and a backfill starts there.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ if TYPE_CHECKING:
     from paperpulse.settings import Settings
 
 # The sources in the order of the text a paper keeps when several list it, best first. arXiv is the
-# paper's own record (its API, then the listings); HF copies arXiv's text (equal once unwrapped); an inbox
-# line is whatever its author dropped; the trending page rewrites. The synthetic source is for benchmarks.
-NAMES = ("arxiv", "hf_daily", "inbox", "trending_page", "synthetic")
+# paper's own record (its API, then listing files of its daily lists); HF copies arXiv's text (equal once
+# unwrapped); an inbox line is whatever its author dropped; the trending page rewrites. The synthetic source
+# is for benchmarks.
+NAMES = ("arxiv", "listings", "hf_daily", "inbox", "trending_page", "synthetic")
 
 
 @dataclass(frozen=True)
@@ -70,15 +73,17 @@ class Source:
     # Seconds a fetching process must wait after its last request before another may fetch (arXiv's
     # pacing, which a process in another Airflow task knows nothing of).
     pause_after_fetch: Callable[[Settings], float] = _no_pause
+    # The first day of a fixed stretch of history (a folder of files): days before it, or after
+    # default_day, are refused rather than landed empty; a backfill starts there by default.
+    first_day: Callable[[Settings], date] | None = None
 
 
 @cache
 def registry() -> dict[str, Source]:
-    from paperpulse.ingest.sources import arxiv, hf_daily, inbox, synthetic, trending_page
+    from paperpulse.ingest.sources import arxiv, hf_daily, inbox, listings, synthetic, trending_page
 
-    found = {
-        module.SOURCE.name: module.SOURCE for module in (arxiv, hf_daily, inbox, trending_page, synthetic)
-    }
+    modules = (arxiv, listings, hf_daily, inbox, trending_page, synthetic)
+    found = {module.SOURCE.name: module.SOURCE for module in modules}
     assert tuple(found) == NAMES, "NAMES lists every source, in text precedence order"
     return found
 

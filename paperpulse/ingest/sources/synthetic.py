@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 
-from extract.lexicon import read_lexicons
+from extract.lexicon import NAME_TYPES, read_lexicons
 from extract.text import sentence_spans
 from paperpulse.ingest.sources import Payload, Rejected, Source, inbox
 from paperpulse.settings import BUNDLED_PAGE, Settings
@@ -75,7 +75,7 @@ def corpus() -> Corpus:
     settings = Settings(home=BUNDLED_PAGE.parent, trending_year=2024, extract_batch_size=1)
     page = Payload("page.txt", BUNDLED_PAGE.read_bytes())
     papers = [p for p in trending_page.parse(page, date(2024, 3, 11), settings) if isinstance(p, dict)]
-    entries = [e for e in read_lexicons() if not e.case_sensitive or e.canonical.isupper()]
+    entries = [e for e in read_lexicons(types=NAME_TYPES) if not e.case_sensitive or e.canonical.isupper()]
     types = {alias.lower(): e.type for e in entries for alias in e.aliases if len(alias) > 2}
     aliases = sorted(types, key=len, reverse=True)
     names = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, aliases)) + r")(?!\w)", re.IGNORECASE)
@@ -90,7 +90,7 @@ def corpus() -> Corpus:
         abstract_lengths=tuple(lengths),
         names={
             kind: tuple(sorted({a for e in entries if e.type == kind for a in e.aliases}))
-            for kind in ("model", "dataset", "metric")
+            for kind in NAME_TYPES
         },
     )
 
