@@ -147,6 +147,46 @@ _COMPARISON_CUES = (
     "from",
 )
 _DISTANCES = (0, 3, 10, 25, 50, 100, 200)
+# Words between a number and a name that say how they relate ("from X% (Claude) to", "X vs. Y", "than").
+_VIA = frozenset(
+    [
+        "from",
+        "to",
+        "vs",
+        "vs.",
+        "versus",
+        "than",
+        "over",
+        "by",
+        "of",
+        "on",
+        "in",
+        "at",
+        "for",
+        "with",
+        "achieves",
+        "achieving",
+        "reaches",
+        "reaching",
+        "scores",
+        "obtains",
+        "attains",
+        "surpassing",
+        "outperforming",
+        "compared",
+        "respectively",
+        "while",
+        "whereas",
+    ]
+)
+# "from X% (Claude) to Y%": X is the value before (a baseline's), Y the one after (the paper's).
+_FROM_BEFORE = re.compile(r"\bfrom\s*(?:about\s+|around\s+)?$")
+_TO_AFTER = re.compile(r"\s*\\?%?\s*(?:\([^()]{0,40}\)\s*)?(?:to|→|->)\s*[\d.]")
+_FROM_NUMBER_TO = re.compile(r"\bfrom\s+[\d.,]+\s*\\?%?\s*(?:\([^()]{0,40}\)\s*)?(?:to|→|->)\s*$")
+_SHAPE = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "A" * 26 + "a" * 26 + "0" * 10
+)
+_PAREN_NEXT = re.compile(r"\s*\\?%?\s*\($")
 _NUMBER_GLUE = re.compile(r"\d[\d.,]*")
 
 
@@ -160,6 +200,23 @@ def _words(text: str) -> list[str]:
 
 def _shape(text: str) -> str:
     return _NUMBER_GLUE.sub("0", " ".join(_words(text)))[:24]
+
+
+def from_to(c: Context) -> str:
+    """Where the number stands in "from X to Y": "x", "y" or "" (not in one)."""
+    text, n = c.text, c.number
+    before = text[max(c.sentence[0], n.start - len(n.sign) - 60) : n.start - len(n.sign)]
+    if _FROM_BEFORE.search(before[-14:]) and _TO_AFTER.match(text, n.end):
+        return "x"
+    if _FROM_NUMBER_TO.search(before):
+        return "y"
+    return ""
+
+
+def word_shape(surface: str) -> str:
+    """ "MRI" -> "AAA", "GPT-4o" -> "AAA-0a": runs of one character class kept at most twice."""
+    shaped = surface.translate(_SHAPE)
+    return re.sub(r"(.)\1{2,}", r"\1\1", shaped)[:8]
 
 
 def sigmoid(x: float) -> float:
@@ -271,6 +328,7 @@ def number_features(c: Context) -> list[str]:
             if 0 <= distance <= 40:
                 f.append(f"near_{m.type}")
     f.append(f"numbers_in_sentence={_bucket(len(c.numbers), (1, 2, 4))}")
+    f.append(f"from_to={from_to(c)}")
     if c.rule:
         f.append(f"rule_kind={c.rule['kind']}")
     return f
@@ -299,6 +357,10 @@ def _between_features(
     f.append(f"{prefix}numbers_between={min(others, 2)}")
     if ";" in gap or ". " in gap:
         f.append(f"{prefix}clause_break")
+    if len(gap) <= 80:
+        f += [f"{prefix}via={w}" for w in sorted(set(_words(gap)) & _VIA)]
+        if prefix == "a:" and _PAREN_NEXT.match(gap):
+            f.append("a:in_paren_after_number")
     return f
 
 
@@ -317,7 +379,15 @@ def _mention_option_features(
     elif end > c.sentence[1]:
         f.append("later")
     words = surface.lower().split()
-    f += [f"len={min(len(words), 4)}", f"first={words[0]}", f"last={words[-1]}"]
+    f += [
+        f"len={min(len(words), 4)}",
+        f"first={words[0]}",
+        f"last={words[-1]}",
+        f"shape={word_shape(surface)}",
+    ]
+    position = from_to(c)
+    if position:
+        f.append(f"from_to={position}&{direction}")
     left = _words(text[max(0, start - 25) : start])[-2:]
     right = _words(text[end : end + 25])[:2]
     f += [f"l1={left[-1]}" if left else "l1=", f"r1={right[0]}" if right else "r1="]
@@ -374,6 +444,7 @@ def slot_options(c: Context, slot: str) -> list[Option]:
             _add(options, Option(c.rule["dataset"], kind="paper"))
     listed = list(options.values())
     _rank_features(c, slot, listed)
+    _respectively_features(c, listed)
     for option in listed:
         if option.surface is None:
             continue
@@ -387,6 +458,23 @@ def slot_options(c: Context, slot: str) -> list[Option]:
                 *option.features,
             ]
     return listed
+
+
+def _respectively_features(c: Context, options: list[Option]) -> None:
+    """ "A and B reach 81.2 and 77.5 on X and Y, respectively": the number's place in its list against each
+    option's place among the sentence's options of its slot, when the two lists are as long."""
+    sentence = c.text[c.sentence[0] : c.sentence[1]]
+    if "respectively" not in sentence:
+        return
+    run = next((r for r in rules.runs(c.text, c.numbers) if c.number in r), [c.number])
+    inside = sorted(
+        (o for o in options if o.surface and c.sentence[0] <= o.start < c.sentence[1]), key=lambda o: o.start
+    )
+    if len(run) < 2 or len(inside) != len(run):
+        return
+    place = run.index(c.number)
+    for index, option in enumerate(inside):
+        option.features.append("respectively=" + ("same" if index == place else "other"))
 
 
 def _rank_features(c: Context, slot: str, options: list[Option]) -> None:
@@ -481,6 +569,8 @@ def role_features(c: Context, model: Option, kind: str) -> list[str]:
         f"to_before={before.rstrip().endswith(' to')}",
         f"paren={text[n.start - len(n.sign) - 1 : n.start - len(n.sign)] == '('}",
         f"vs_before={bool(_VS_BEFORE.search(before))}",
+        f"from_to={from_to(c)}",
+        f"from_to&own={from_to(c)}&{bool(model.surface and model.surface in c.own)}",
         f"vs_after={bool(_VS_AFTER.match(text, n.end))}",
     ]
     f += [f"m:{x}" for x in model.features if x.startswith(("cue=", "number_in_paren", "dir=", "own"))]
@@ -522,11 +612,42 @@ def calibration_features(
     f += shape
     for name, prob in p.items():
         f.append(f"p_{name}={_bucket(prob, (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99))}")
+    agree = 0
     for slot, option in slots.items():
         where = "none" if option.surface is None else option.kind
         f.append(f"{slot}={where}")
         f.append(f"{slot}={where}&role={role}")
+        if "rule_choice" in option.features:  # the rules chose the same
+            f.append(f"agree_{slot}")
+            agree += 1
+    f.append(f"agree={agree}")
+    f.append(f"p_min={_bucket(min(p.values()), (0.3, 0.5, 0.7, 0.8, 0.9, 0.95))}")
+    f.append(f"p_all={_bucket(math.prod(p.values()), (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9))}")
+    f += [f"{x}&role={role}" for x in shape]
+    for slot, prefix in (("model", "m:"), ("dataset", "d:"), ("metric", "t:")):
+        f += [prefix + x for x in slots[slot].features if x.startswith(_TELLING)]
+        f += [f"{prefix}{x}&role={role}" for x in slots[slot].features if x.startswith(_TELLING)]
     return f
+
+
+# What of a chosen option's features tells the calibration whether the claim reads right.
+_TELLING = (
+    "via=",
+    "a:via=",
+    "b:via=",
+    "a:in_paren",
+    "number_in_paren",
+    "from_to=",
+    "own",
+    "src=",
+    "respectively=",
+    "rank=",
+    "dir=",
+    "previous_sentence",
+    "earlier",
+    "later",
+    "shape=",
+)
 
 
 # ---- the model ----------------------------------------------------------------------------------------

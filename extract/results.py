@@ -221,8 +221,8 @@ def find(
         later_datasets = [d for d in datasets if d.start > numbers[0].start]
         interleaved = _interleaved(numbers, later_datasets)
         paired_datasets = interleaved or _paired(numbers, _listed(text, later_datasets))
-        runs = _runs(text, numbers)
-        run_datasets = {} if paired_datasets else _run_pairs(text, runs, datasets, before_too=True)
+        number_runs = runs(text, numbers)
+        run_datasets = {} if paired_datasets else _run_pairs(text, number_runs, datasets, before_too=True)
         paired_metrics = _paired(
             numbers, _listed(text, [m for m in metrics if m.end <= numbers[0].start], backwards=True)
         ) or _paired(numbers, _listed(text, [m for m in metrics if m.start >= numbers[-1].end]))
@@ -230,8 +230,8 @@ def find(
         condition_match = _CONDITION.search(evidence)
         previous: tuple[Number, Mention | None, Mention | None] | None = None
         terms_metric = _in_terms_of(text, metrics)
-        run_metrics = {} if paired_metrics else _run_pairs(text, runs, metrics)
-        list_first = {id(number): run[0] for run in runs for number in run}
+        run_metrics = {} if paired_metrics else _run_pairs(text, number_runs, metrics)
+        list_first = {id(number): run[0] for run in number_runs for number in run}
         kinds: dict[int, str] = {}
         for index, number in enumerate(numbers):
             range_start = numbers[index - 1] if index else None
@@ -419,7 +419,7 @@ def _list_end(text: str, numbers: list[Number], number: Number, limit: int) -> i
 def _run_pairs(
     text: str, runs: list[list[Number]], mentions: list[Mention], before_too: bool = False
 ) -> dict[int, Mention]:
-    """Within a sentence (`runs`: its numbers as `_runs` groups them), a run of listed numbers followed
+    """Within a sentence (`runs`: its numbers as `runs` groups them), a run of listed numbers followed
     by as many listed mentions pairs up in order: "6.54 and 1.07 decrease in FID and sFID ..., saving
     35.4G FLOPs" (keys: id of each number). With `before_too`, a run with nothing after it pairs with a
     list before it: "On A and B, X obtains 36.2 and 37.9 BLEU"."""
@@ -440,7 +440,7 @@ def _run_pairs(
     return pairs
 
 
-def _runs(text: str, numbers: list[Number]) -> list[list[Number]]:
+def runs(text: str, numbers: list[Number]) -> list[list[Number]]:
     """The numbers in runs listed together: "93.3% and 74.3%", "+14.6% / +17.2%"."""
     runs: list[list[Number]] = []
     for number in numbers:

@@ -127,10 +127,22 @@ def gold_option(options: list[rm.Option], surface: str | None) -> int | None:
     return None
 
 
-def add_examples(contexts: list[rm.Context], gold: list[dict], into: Examples, complete: bool = True) -> None:
+def add_examples(
+    contexts: list[rm.Context], gold: list[dict], into: Examples, complete: bool = True, numbers: list = ()
+) -> None:
     """Examples from one abstract's gold results; not `complete` (judged rows: some of its numbers only),
-    only the matched numbers' slots and roles are learned from."""
+    only the matched numbers' slots and roles are learned from, and `numbers` (value, and kind: a gain, or
+    None for no result) say what some other numbers are."""
     matched = align(contexts, gold)
+    for said in numbers:
+        for c in contexts:
+            if value_key(c.number.value) == value_key(said["value"]):
+                if said["kind"] is None:
+                    into.result.append((rm.number_features(c), 0))
+                else:
+                    into.result.append((rm.number_features(c), 1))
+                    into.kind.append((rm.kind_features(c), KINDS.index(said["kind"])))
+                break
     for i, c in enumerate(contexts):
         result = matched.get(i)
         if complete:
@@ -255,6 +267,11 @@ def judged_rows() -> list[dict]:
             j["id"], {"id": j["id"], "title": j["title"], "abstract": j["abstract"], "results": []}
         )
         wanted = j if j["right"] else j.get("fix")
+        why = (j.get("why") or "").lower()
+        if not j["right"] and not wanted and why.startswith(("kind", "not a result")):
+            # what the judge says the number is instead: a gain (kind) or nothing to learn slots from
+            kind = "improvement" if why.startswith("kind") else None
+            row.setdefault("numbers", []).append({"value": j["value"], "kind": kind})
         if wanted and all(wanted.get(s) for s in SLOTS):
             row["results"].append(
                 {
@@ -273,7 +290,7 @@ def train(rows: list[dict], docs: list[list[rm.Context]]) -> dict:
         add_examples(contexts, row["results"], examples)
     partial = judged_rows()
     for contexts, row in zip(documents(partial), partial, strict=True):
-        add_examples(contexts, row["results"], examples, complete=False)
+        add_examples(contexts, row["results"], examples, complete=False, numbers=row.get("numbers", ()))
     weights = fit_parts(examples)
     calibration = []
     for fold in range(FOLDS):
@@ -338,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     weights = train(rows, docs)
     thresholds = choose_thresholds(weights, dev_docs, dev)
     print(
-        f"thresholds chosen on dev: {thresholds}; unreachable gold slots in training: {weights['unreachable']}"
+        f"thresholds chosen on dev: {thresholds}; "
+        f"unreachable gold slots in training: {weights['unreachable']}"
     )
     print(format_scores(score(predictions(ResultModel(weights), dev_docs, dev), dev), "development part"))
     args.output.write_text(json.dumps(weights, sort_keys=True) + "\n", encoding="utf-8")
