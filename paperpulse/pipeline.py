@@ -82,6 +82,7 @@ def land(settings: Settings, source: str, day: date, refresh: bool = True) -> tu
     With refresh, the days the source asks again (HF: `hf_refresh_days` before `day`, whose upvotes grow)
     are landed again once per run day, when they landed before: a run repeated does not ask again."""
     found = sources.get(source)
+    landing.check_day(found, day, settings)  # every run passes here: the DAG's land task, ingest, backfill
     if not found.by_day:
         return [], False  # its files land one by one as they are taken (ingest_files)
     files, fetched = landing.land(settings, source, day)
@@ -124,9 +125,9 @@ def ingest(
     Upvotes of the day's listings, and of the days this run asked again, become snapshots. A refetch
     adds only snapshots (and quarantines what of it cannot be read): a day's papers are its first landing."""
     found = sources.get(source)
+    files, fetched = land(settings, source, day, refresh)
     if not found.by_day:
         return ingest_files(settings, found, day)
-    files, fetched = land(settings, source, day, refresh)
     folder = landing.interval_dir(settings, source, day)
     parsed = _parse_folder(found, folder, day, settings)
     observed = [(landing.landed_at(folder), f"{folder.name}/{name}", item) for name, item in parsed]
@@ -391,7 +392,8 @@ def backfill(settings: Settings, source: str, since: date, until: date | None = 
     until = until or found.default_day(settings)
     if since > until:
         raise ValueError(f"--since {since} is after --until {until}")
-    landing.check_settled(found, until, settings)
+    landing.check_day(found, since, settings)
+    landing.check_day(found, until, settings)
     days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
     run_id = new_run_id()
     ingests: list[IngestReport] = []

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from paperpulse.files import atomic_write, fsync
 from paperpulse.ingest import sources
+from paperpulse.ingest.records import EARLIEST_DAY, day_problem
 from paperpulse.ingest.sources import Payload, Source
 from paperpulse.settings import Settings
 
@@ -69,6 +70,17 @@ def check_settled(source: Source, day: date, settings: Settings) -> None:
             f"{source.name} {day} has not settled yet (a day is complete {source.settle_days} day(s) "
             f"later); the latest settled day is {source.default_day(settings)}"
         )
+
+
+def check_day(source: Source, day: date, settings: Settings) -> None:
+    """Refuse a day no run may cover, whatever the source: one no paper can be listed on (after tomorrow,
+    before arXiv: it would become every mart's "today" or first day), or one that has not settled yet."""
+    problem = day_problem(day)
+    if problem:
+        raise ValueError(
+            f"{source.name} {day} is {problem}; a run covers a day from {EARLIEST_DAY} to tomorrow (UTC)"
+        )
+    check_settled(source, day, settings)
 
 
 def land(settings: Settings, source: str, day: date, folder: Path | None = None) -> tuple[list[Path], bool]:

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from paperpulse.hooks import crash_point
-from paperpulse.ingest.records import content_hash, invalid_reason, title_key
+from paperpulse.ingest.records import content_hash, invalid_reason, listing_day_reason, title_key
 from paperpulse.ingest.sources import NAMES, Rejected
 from paperpulse.warehouse.connection import transaction
 
@@ -100,7 +100,7 @@ def prepare_batch(source: str, day: str, parsed: Iterable[tuple[str, dict | Reje
         if isinstance(item, Rejected):
             quarantine.append(_quarantine_row(source, day, landed_file, item.reason, item.payload))
             continue
-        reason = invalid_reason(item)
+        reason = invalid_reason(item) or listing_day_reason(item)
         if reason:
             payload = json.dumps(item, ensure_ascii=False, default=str)
             quarantine.append(_quarantine_row(source, day, landed_file, reason, payload))
@@ -151,7 +151,7 @@ def upvote_snapshots(observations: Iterable[tuple[datetime, str, dict | Rejected
     """(observed at, landed file, parsed item) -> one row per paper whose listing says its upvotes."""
     rows = {}
     for observed_at, landed_file, item in observations:
-        if isinstance(item, Rejected) or invalid_reason(item):
+        if isinstance(item, Rejected) or invalid_reason(item) or listing_day_reason(item):
             continue
         extra = item.get("extra") or {}
         if not isinstance(extra.get("upvotes"), int):
