@@ -19,7 +19,13 @@ import duckdb
 import pandas as pd
 
 from paperpulse.hooks import crash_point
-from paperpulse.ingest.records import content_hash, invalid_reason, listing_day_reason, title_key
+from paperpulse.ingest.records import (
+    QUARANTINE_PAYLOAD_CHARS,
+    content_hash,
+    invalid_reason,
+    listing_day_reason,
+    title_key,
+)
 from paperpulse.ingest.sources import NAMES, Rejected
 from paperpulse.warehouse.connection import transaction
 
@@ -79,15 +85,32 @@ class LoadStats:
         return self.new + self.changed + self.unchanged
 
 
+QUARANTINE_COLUMNS = [
+    "quarantine_id",
+    "source",
+    "interval_day",
+    "landed_file",
+    "reason",
+    "payload_sha256",
+    "payload",
+    "payload_bytes",
+]
+
+
 def _quarantine_row(source: str, day: str, landed_file: str, reason: str, payload: str) -> dict:
+    """A quarantine row, with its payload's hash and size, and the payload cut to QUARANTINE_PAYLOAD_CHARS
+    (stored once per hash in raw.quarantine_payloads)."""
     key = hashlib.sha1(f"{source}|{day}|{landed_file}|{reason}|{payload}".encode()).hexdigest()
+    encoded = payload.encode()
     return {
         "quarantine_id": key,
         "source": source,
         "interval_day": day,
         "landed_file": landed_file,
         "reason": reason,
-        "payload": payload,
+        "payload_sha256": hashlib.sha256(encoded).hexdigest(),
+        "payload": payload[:QUARANTINE_PAYLOAD_CHARS],
+        "payload_bytes": len(encoded),
     }
 
 
@@ -129,10 +152,7 @@ def prepare_batch(source: str, day: str, parsed: Iterable[tuple[str, dict | Reje
         listings=pd.DataFrame(
             list(listings.values()), columns=["paper_id", "source", "listed_date", "extra"]
         ),
-        quarantine=pd.DataFrame(
-            quarantine,
-            columns=["quarantine_id", "source", "interval_day", "landed_file", "reason", "payload"],
-        ),
+        quarantine=pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS),
     )
 
 
@@ -293,8 +313,18 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
             relinked = _relink_title_keyed_rows(con, now)
             con.execute(
                 """
+                insert into raw.quarantine_payloads
+                select payload_sha256, any_value(payload), any_value(payload_bytes)
+                from incoming_quarantine group by payload_sha256
+                on conflict do nothing
+                """
+            )
+            con.execute(
+                """
                 insert into raw.quarantine
-                select quarantine_id, source, cast(interval_day as date), landed_file, reason, payload, $now
+                    (quarantine_id, source, interval_day, landed_file, reason, payload_sha256, quarantined_at)
+                select quarantine_id, source, cast(interval_day as date), landed_file, reason, payload_sha256,
+                       $now
                 from incoming_quarantine
                 on conflict do nothing
                 """,

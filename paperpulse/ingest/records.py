@@ -10,6 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 MIN_ABSTRACT_CHARS = 50
 MAX_ABSTRACT_CHARS = 20_000
 MAX_TITLE_CHARS = 500
+# A quarantined payload is kept up to this many characters (its full size beside it): one bad 50 MB line
+# must not cost 50 MB of warehouse.
+QUARANTINE_PAYLOAD_CHARS = 65_536
 # No paper is listed before arXiv opened (August 1991), nor after tomorrow (UTC): a listing day outside these
 # bounds is a typo or an attack, and one such day makes every trend mart span it ("today" in the year 2999).
 EARLIEST_DAY = date(1991, 1, 1)
