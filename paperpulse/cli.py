@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
@@ -154,6 +155,22 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    from paperpulse import forget
+
+    settings = Settings.from_env()
+    if args.paper:
+        report = forget.forget_paper(settings, args.paper)
+    elif args.landed:
+        report = forget.forget_landed(settings, Path(args.landed))
+    elif args.source and args.date:
+        report = forget.forget_day(settings, args.source, args.date)
+    else:
+        raise ValueError("say what to forget: --paper ID, --source S --date D, or --landed PATH")
+    print(report.render())
+    return 0
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
     from paperpulse import digest
 
@@ -227,6 +244,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "publish", help="swap the marts into the serving file (only marts that passed `check` as they are)"
     ).set_defaults(func=cmd_publish)
+
+    forget = commands.add_parser(
+        "forget",
+        help="remove a paper, a source's day or a landed file from raw (and, at the next build and publish, "
+        "from the marts)",
+    )
+    what = forget.add_mutually_exclusive_group(required=True)
+    what.add_argument("--paper", metavar="ID", help="a paper (it stays out: a later load quarantines it)")
+    what.add_argument("--landed", metavar="PATH", help="a landed file (under $PAPERPULSE_HOME/landing/)")
+    what.add_argument("--source", choices=sources.NAMES, help="a source's day (with --date)")
+    forget.add_argument("--date", type=_day, help="the day of --source (YYYY-MM-DD)")
+    forget.set_defaults(func=cmd_forget)
 
     digest = commands.add_parser(
         "digest", help="write the digest of the published marts' day (and email it when SMTP is set)"

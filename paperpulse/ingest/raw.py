@@ -223,6 +223,32 @@ def _link_titles(con: duckdb.DuckDBPyConnection, papers: pd.DataFrame, listings:
     return papers, listings
 
 
+FORGOTTEN = "forgotten with `paperpulse forget --paper`"
+
+
+def _without_forgotten(con: duckdb.DuckDBPyConnection, batch: Batch, papers, listings, snapshots):
+    """Papers taken out with `paperpulse forget --paper` stay out (raw.forgotten_papers): a record with such
+    a paper's id, or title-keyed with its title, goes to quarantine instead."""
+    forgotten = con.execute("select paper_id, title_key from raw.forgotten_papers").fetchall()
+    if not forgotten:
+        return papers, listings, snapshots, batch.quarantine
+    ids, keys = {paper_id for paper_id, _ in forgotten}, {key for _, key in forgotten if key}
+    refused = papers["paper_id"].isin(ids) | (papers["arxiv_id"].isna() & papers["title_key"].isin(keys))
+    if not refused.any():
+        return papers, listings, snapshots, batch.quarantine
+    rows = [
+        _quarantine_row(batch.source, batch.day, "", FORGOTTEN, json.dumps(record, default=str))
+        for record in papers[refused].to_dict("records")
+    ]
+    out = set(papers.loc[refused, "paper_id"])
+    return (
+        papers[~refused],
+        listings[~listings["paper_id"].isin(out)],
+        snapshots[~snapshots["paper_id"].isin(out)],
+        pd.DataFrame([*batch.quarantine.to_dict("records"), *rows], columns=QUARANTINE_COLUMNS),
+    )
+
+
 def _rank(column: str) -> str:
     """SQL for a source's place in TEXT_PRECEDENCE (1 is best; unknown sources come last)."""
     return f"coalesce(list_position({TEXT_PRECEDENCE!r}, {column}), 1000)"
@@ -236,9 +262,12 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
     try:
         with transaction(con):
             papers, listings = _link_titles(con, batch.papers, batch.listings)
+            papers, listings, snapshots, quarantine = _without_forgotten(
+                con, batch, papers, listings, snapshots
+            )
             con.register("incoming_papers", papers)
             con.register("incoming_listings", listings)
-            con.register("incoming_quarantine", batch.quarantine)
+            con.register("incoming_quarantine", quarantine)
             con.register("incoming_snapshots", snapshots)
             # Incoming text replaces a paper's text when it differs and its source ranks at least as high
             # as the best source that listed the paper so far (whose text the paper has).
@@ -354,7 +383,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
         new=new,
         changed=changed,
         unchanged=total - new - changed,
-        quarantined=len(batch.quarantine),
+        quarantined=len(quarantine),
         relinked=relinked,
         snapshots=added_snapshots,
     )

@@ -109,3 +109,11 @@ create table if not exists raw.source_watermarks (
     loaded_at timestamp not null,
     primary key (source, interval_day)
 );
+-- Papers taken out with `paperpulse forget --paper`: a later load of a landed file that lists one (by its id,
+-- or a title-keyed record with its title) quarantines it instead of bringing it back. Delete its row here
+-- to let it load again.
+create table if not exists raw.forgotten_papers (
+    paper_id varchar primary key,
+    title_key varchar,
+    forgotten_at timestamp not null
+);
