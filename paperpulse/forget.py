@@ -54,18 +54,14 @@ class Forgotten:
     def render(self) -> str:
         lines = [
             f"paperpulse forget: {self.what}",
-            f"  listings:   {self.listings} removed, with {self.snapshots} upvote snapshots",
-            f"  papers:     {self.papers} deleted with {self.mentions} mentions and {self.results} results; "
+            f"  listings:   {self.listings} removed ({self.snapshots} upvote snapshots)",
+            f"  papers:     {self.papers} deleted ({self.mentions} mentions, {self.results} results), "
             f"{self.kept} kept (listed elsewhere)",
         ]
         if self.restored or self.unrestored:
             lines.append(
-                f"  text:       {self.restored} papers back to their other listing's text, to extract again"
-                + (
-                    f"; {self.unrestored} keep theirs (their other listings' landed files are pruned)"
-                    if self.unrestored
-                    else ""
-                )
+                f"  text:       restored for {self.restored} (read back from landing; to extract again)"
+                + (f"; {self.unrestored} keep theirs (landed files pruned)" if self.unrestored else "")
             )
         lines.append(f"  quarantine: {self.quarantined} rows removed; watermarks: {self.watermarks} removed")
         lines += [f"  moved:      {source} -> {target}" for source, target in self.moved]

@@ -80,7 +80,7 @@ def test_forgetting_a_day_leaves_raw_as_if_it_had_never_been_loaded(tmp_path):
     assert mine["raw.mentions"][0] == theirs["raw.mentions"][0] - 1  # the revised paper's, to extract again
     touched = rows(settings, "select count(*) from raw.changed_papers where not built")
     assert touched == [(len(rows(reference, "select * from raw.papers")) + 5,)]
-    assert "5 deleted with 5 mentions and 0 results; 1 kept" in report.render()
+    assert "5 deleted (5 mentions, 0 results), 1 kept" in report.render()
 
 
 def test_a_forgotten_paper_stays_out_when_a_landed_file_listing_it_is_loaded_again(tmp_path):
@@ -172,11 +172,12 @@ def test_a_poisoned_day_forgotten_then_built_and_published_gives_the_marts_of_a_
     assert table_counts(home / "serving.duckdb", ["topic_trends"])["topic_trends"] > 68
 
     out = run_cli(home, "forget", "--source", "inbox", "--date", poisoned.isoformat()).stdout
-    assert out.splitlines()[:4] == [
+    assert out.splitlines()[:5] == [
         f"paperpulse forget: inbox {poisoned}",
-        "  listings:   3 removed, with 0 upvote snapshots",
-        "  papers:     2 deleted with 8 mentions and 2 results; 1 kept (listed elsewhere)",
-        "  text:       1 papers back to their other listing's text, to extract again",
+        "  listings:   3 removed (0 upvote snapshots)",
+        "  papers:     2 deleted (8 mentions, 4 results), 1 kept (listed elsewhere)",
+        "  text:       restored for 1 (read back from landing; to extract again)",
+        "  quarantine: 1 rows removed; watermarks: 1 removed",
     ]
     for command in ("extract-papers", "build", "check", "publish"):
         run_cli(home, command)
