@@ -47,6 +47,16 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of days of at least 1: {text!r}")
+    return value
+
+
 def _source_arg(parser: argparse.ArgumentParser, default: str | None = "trending_page") -> None:
     parser.add_argument(
         "--source",
@@ -171,6 +181,14 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prune(args: argparse.Namespace) -> int:
+    from paperpulse import retention
+
+    settings = Settings.from_env()
+    print(retention.prune(settings, args.keep_days or settings.keep_days).render())
+    return 0
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
     from paperpulse import digest
 
@@ -256,6 +274,17 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--source", choices=sources.NAMES, help="a source's day (with --date)")
     forget.add_argument("--date", type=_day, help="the day of --source (YYYY-MM-DD)")
     forget.set_defaults(func=cmd_forget)
+
+    prune = commands.add_parser(
+        "prune",
+        help="delete landed files, inbox files, digests, gate results and quarantine rows older than N days",
+    )
+    prune.add_argument(
+        "--keep-days",
+        type=_positive,
+        help="keep what is younger than this many days (default: PAPERPULSE_KEEP_DAYS, else 90)",
+    )
+    prune.set_defaults(func=cmd_prune)
 
     digest = commands.add_parser(
         "digest", help="write the digest of the published marts' day (and email it when SMTP is set)"

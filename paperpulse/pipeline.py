@@ -139,7 +139,9 @@ def ingest(
     batch = raw.prepare_batch(source, day.isoformat(), parsed)
     if found.counts_upvotes:
         batch.snapshots = raw.upvote_snapshots(observed)
-    batch.landed_at, batch.landed_files = landing.landed_at(folder), len(files)
+    # a pruned day's files count too: its watermark stays as loaded
+    batch.landed_at = landing.landed_at(folder)
+    batch.landed_files = len(files) + len(landing.pruned_files(folder))
     gate, stats = _check_and_load(settings, batch, con)
     return IngestReport(source, day, fetched, files, stats, gate)
 

@@ -10,6 +10,9 @@ Layout under <home>/landing/<source>/:
 - `<YYYY-MM-DD>/refetch-<run day>/`: the same day asked again by the run of a later day (Hugging
   Face upvotes grow), landed the same way.
 - `inbox/<YYYY-MM-DD>/<stem>-<sha12><suffix>`: each inbox file by itself, named by its content.
+
+`paperpulse prune` removes the payload files of a day landed and loaded long ago, and keeps its marker (so it
+is never fetched again) with a `_PRUNED` file naming what it removed (paperpulse/retention.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from paperpulse.ingest.sources import Payload, Source
 from paperpulse.settings import Settings
 
 COMPLETE = "_COMPLETE"
+PRUNED = "_PRUNED"  # when prune removed the folder's payload files, then their names, a line each
 PARTIAL = ".partial"
 REFETCH = "refetch-"
 
@@ -123,6 +127,12 @@ def landed_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+
+
+def pruned_files(folder: Path) -> list[str]:
+    """The payload files prune removed from a landed folder."""
+    marker = folder / PRUNED
+    return marker.read_text(encoding="utf-8").split("\n")[1:-1] if marker.is_file() else []
 
 
 def read_payload(path: Path) -> Payload:
