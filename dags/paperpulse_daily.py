@@ -6,7 +6,8 @@ the list `AFTER_INGEST`), the same functions the command line runs.
   the interval ended: for Hugging Face the interval's own day, for arXiv three days before it (arXiv
   shows a day's submissions only once announced). `land` fetches in the one-slot pool `paperpulse_fetch`,
   so one process at a time talks to the sources (arXiv allows one request per 3 s from anyone), and is
-  retried by Airflow a few minutes later when a source stays down or asks for a long wait.
+  retried by Airflow a few minutes later when a source stays down or asks for a long wait. Its last task,
+  `prune`, removes what is older than PAPERPULSE_KEEP_DAYS (`paperpulse prune`).
 - `paperpulse_inbox`: runs continuously; a sensor in reschedule mode (no worker slot held while it
   waits) waits for files dropped into the inbox, then that micro-batch goes through the same stages.
 - `paperpulse_digest`: started by the Asset `paperpulse_published_marts` when a daily run publishes
@@ -133,7 +134,16 @@ def paperpulse_daily():
         day = date.fromisoformat(landed["day"])
         return _ingested(pipeline.ingest(_settings(), landed["source"], day))
 
-    after_ingest(ingest(land()), digest=True)
+    # Retention: landed files, inbox files, digests, gate results and quarantine rows older than
+    # PAPERPULSE_KEEP_DAYS go (paperpulse/retention.py), once the day's marts are published.
+    @task(pool=BUILD_POOL, execution_timeout=timedelta(minutes=30))
+    def prune(_published=None) -> dict:
+        from paperpulse import retention
+
+        settings = _settings()
+        return dict(retention.prune(settings, settings.keep_days).removed)
+
+    prune(after_ingest(ingest(land()), digest=True))
 
 
 @dag(

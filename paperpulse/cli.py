@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
@@ -46,6 +47,16 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of days of at least 1: {text!r}")
+    return value
 
 
 def _source_arg(parser: argparse.ArgumentParser, default: str | None = "trending_page") -> None:
@@ -172,6 +183,30 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    from paperpulse import forget
+
+    settings = Settings.from_env()
+    if args.paper:
+        report = forget.forget_paper(settings, args.paper)
+    elif args.landed:
+        report = forget.forget_landed(settings, Path(args.landed))
+    elif args.source and args.date:
+        report = forget.forget_day(settings, args.source, args.date)
+    else:
+        raise ValueError("say what to forget: --paper ID, --source S --date D, or --landed PATH")
+    print(report.render())
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from paperpulse import retention
+
+    settings = Settings.from_env()
+    print(retention.prune(settings, args.keep_days or settings.keep_days).render())
+    return 0
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
     from paperpulse import digest
 
@@ -249,6 +284,29 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "publish", help="swap the marts into the serving file (only marts that passed `check` as they are)"
     ).set_defaults(func=cmd_publish)
+
+    forget = commands.add_parser(
+        "forget",
+        help="remove a paper, a source's day or a landed file from raw (and, at the next build and publish, "
+        "from the marts)",
+    )
+    what = forget.add_mutually_exclusive_group(required=True)
+    what.add_argument("--paper", metavar="ID", help="a paper (it stays out: a later load quarantines it)")
+    what.add_argument("--landed", metavar="PATH", help="a landed file (under $PAPERPULSE_HOME/landing/)")
+    what.add_argument("--source", choices=sources.NAMES, help="a source's day (with --date)")
+    forget.add_argument("--date", type=_day, help="the day of --source (YYYY-MM-DD)")
+    forget.set_defaults(func=cmd_forget)
+
+    prune = commands.add_parser(
+        "prune",
+        help="delete landed files, inbox files, digests, gate results and quarantine rows older than N days",
+    )
+    prune.add_argument(
+        "--keep-days",
+        type=_positive,
+        help="keep what is younger than this many days (default: PAPERPULSE_KEEP_DAYS, else 90)",
+    )
+    prune.set_defaults(func=cmd_prune)
 
     digest = commands.add_parser(
         "digest", help="write the digest of the published marts' day (and email it when SMTP is set)"

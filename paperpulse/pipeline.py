@@ -82,6 +82,7 @@ def land(settings: Settings, source: str, day: date, refresh: bool = True) -> tu
     With refresh, the days the source asks again (HF: `hf_refresh_days` before `day`, whose upvotes grow)
     are landed again once per run day, when they landed before: a run repeated does not ask again."""
     found = sources.get(source)
+    landing.check_day(found, day, settings)  # every run passes here: the DAG's land task, ingest, backfill
     if not found.by_day:
         return [], False  # its files land one by one as they are taken (ingest_files)
     files, fetched = landing.land(settings, source, day)
@@ -125,6 +126,7 @@ def ingest(
     adds only snapshots (and quarantines what of it cannot be read): a day's papers are its first landing."""
     found = sources.get(source)
     if not found.by_day:
+        land(settings, source, day, refresh)  # refuses a day no run may cover
         return ingest_files(settings, found, day)
     batch, files, fetched = prepare_day(settings, found, day, refresh)
     gate, stats = _check_and_load(settings, batch, con)
@@ -148,7 +150,9 @@ def prepare_day(
     batch = raw.prepare_batch(found.name, day.isoformat(), parsed)
     if found.counts_upvotes:
         batch.snapshots = raw.upvote_snapshots(observed)
-    batch.landed_at, batch.landed_files = landing.landed_at(folder), len(files)
+    # a pruned day's files count too: its watermark stays as loaded
+    batch.landed_at = landing.landed_at(folder)
+    batch.landed_files = len(files) + len(landing.pruned_files(folder))
     return batch, files, fetched
 
 
@@ -443,7 +447,7 @@ def backfill(
     if since > until:
         raise ValueError(f"--since {since} is after --until {until}")
     for day in (since, until):
-        landing.check_settled(found, day, settings)
+        landing.check_day(found, day, settings)
     days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
     run_id = new_run_id()
     ingests: list[IngestReport] = []

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     synthetic_papers_per_day: int = Field(1000, ge=1)
     # What DuckDB may hold in memory in each pipeline connection and in dbt's; past it, it spills to disk.
     duckdb_memory_limit: str = "2GB"
+    # Retention (`paperpulse prune`, run by the daily DAG after publish): landed files, inbox files, digests,
+    # gate results and quarantine rows older than this many days go.
+    keep_days: int = Field(90, ge=1)
     # Longest a dbt build may take before it is stopped (a hang must not hold the build pool forever).
     dbt_timeout: float = Field(3600.0, gt=0)
 

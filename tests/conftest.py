@@ -31,9 +31,11 @@ def settings(tmp_path, monkeypatch) -> Settings:
     return Settings.from_env()
 
 
-def run_cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real `paperpulse` entry point against a home folder."""
-    env = {**os.environ, "PAPERPULSE_HOME": str(home)}
+def run_cli(
+    home: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real `paperpulse` entry point against a home folder (with `env` added to the environment)."""
+    env = {**os.environ, "PAPERPULSE_HOME": str(home), **(env or {})}
     completed = subprocess.run([PAPERPULSE, *args], env=env, capture_output=True, text=True, cwd=REPO)
     if check and completed.returncode != 0:
         raise AssertionError(f"paperpulse {' '.join(args)} failed:\n{completed.stdout}\n{completed.stderr}")

@@ -80,7 +80,11 @@ def test_dag_test_runs_end_to_end_and_publishes(airflow_env):
     assert set(report["tasks"].values()) == {"success"}, report["tasks"]
     assert "extract_batch[0]" in report["tasks"]
     pools = report["pools"]
-    assert {t for t, pool in pools.items() if pool == "paperpulse_build"} == BUILD_FILE_TASKS | {"ingest"}
+    assert {t for t, pool in pools.items() if pool == "paperpulse_build"} == BUILD_FILE_TASKS | {
+        "ingest",
+        "prune",
+    }
+    assert "prune[-1]" in report["tasks"]  # after publish: retention (paperpulse/retention.py)
     assert pools["land"] == "paperpulse_fetch"
     serving = os.path.join(airflow_env["PAPERPULSE_HOME"], "serving.duckdb")
     with duckdb.connect(serving, read_only=True) as con:

@@ -44,7 +44,11 @@ def test_bad_records_go_to_quarantine_with_a_reason_and_the_rest_loads():
     ]
     stats = load(con, items)
     assert (stats.new, stats.quarantined) == (1, 6)
-    reasons = dict(con.execute("select reason, payload from raw.quarantine").fetchall())
+    reasons = dict(
+        con.execute(
+            "select reason, payload from raw.quarantine join raw.quarantine_payloads using (payload_sha256)"
+        ).fetchall()
+    )
     assert set(reasons) == {
         "empty abstract",
         "abstract shorter than 50 characters",

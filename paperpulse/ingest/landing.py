@@ -10,6 +10,9 @@ Layout under <home>/landing/<source>/:
 - `<YYYY-MM-DD>/refetch-<run day>/`: the same day asked again by the run of a later day (Hugging
   Face upvotes grow), landed the same way.
 - `inbox/<YYYY-MM-DD>/<stem>-<sha12><suffix>`: each inbox file by itself, named by its content.
+
+`paperpulse prune` removes the payload files of a day landed and loaded long ago, and keeps its marker (so it
+is never fetched again) with a `_PRUNED` file naming what it removed (paperpulse/retention.py).
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from pathlib import Path
 
 from paperpulse.files import atomic_write, fsync
 from paperpulse.ingest import sources
+from paperpulse.ingest.records import EARLIEST_DAY, day_problem
 from paperpulse.ingest.sources import Payload, Source
 from paperpulse.settings import Settings
 
 COMPLETE = "_COMPLETE"
+PRUNED = "_PRUNED"  # when prune removed the folder's payload files, then their names, a line each
 PARTIAL = ".partial"
 REFETCH = "refetch-"
 
@@ -76,6 +81,17 @@ def check_settled(source: Source, day: date, settings: Settings) -> None:
             raise ValueError(f"{source.name} holds the days {first} to {last}; {day} is outside them")
 
 
+def check_day(source: Source, day: date, settings: Settings) -> None:
+    """Refuse a day no run may cover, whatever the source: one no paper can be listed on (after tomorrow,
+    before arXiv: it would become every mart's "today" or first day), or one that has not settled yet."""
+    problem = day_problem(day)
+    if problem:
+        raise ValueError(
+            f"{source.name} {day} is {problem}; a run covers a day from {EARLIEST_DAY} to tomorrow (UTC)"
+        )
+    check_settled(source, day, settings)
+
+
 def land(settings: Settings, source: str, day: date, folder: Path | None = None) -> tuple[list[Path], bool]:
     """Fetch and land one source day unless it already landed; returns its files and whether this
     call fetched them. `folder` lands the day somewhere else than its interval folder (a refetch)."""
@@ -116,6 +132,12 @@ def landed_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+
+
+def pruned_files(folder: Path) -> list[str]:
+    """The payload files prune removed from a landed folder."""
+    marker = folder / PRUNED
+    return marker.read_text(encoding="utf-8").split("\n")[1:-1] if marker.is_file() else []
 
 
 def read_payload(path: Path) -> Payload:

@@ -19,7 +19,13 @@ import duckdb
 import pandas as pd
 
 from paperpulse.hooks import crash_point
-from paperpulse.ingest.records import content_hash, invalid_reason, title_key
+from paperpulse.ingest.records import (
+    QUARANTINE_PAYLOAD_CHARS,
+    content_hash,
+    invalid_reason,
+    listing_day_reason,
+    title_key,
+)
 from paperpulse.ingest.sources import NAMES, Rejected
 from paperpulse.warehouse.connection import transaction
 
@@ -79,15 +85,32 @@ class LoadStats:
         return self.new + self.changed + self.unchanged
 
 
+QUARANTINE_COLUMNS = [
+    "quarantine_id",
+    "source",
+    "interval_day",
+    "landed_file",
+    "reason",
+    "payload_sha256",
+    "payload",
+    "payload_bytes",
+]
+
+
 def _quarantine_row(source: str, day: str, landed_file: str, reason: str, payload: str) -> dict:
+    """A quarantine row, with its payload's hash and size, and the payload cut to QUARANTINE_PAYLOAD_CHARS
+    (stored once per hash in raw.quarantine_payloads)."""
     key = hashlib.sha1(f"{source}|{day}|{landed_file}|{reason}|{payload}".encode()).hexdigest()
+    encoded = payload.encode()
     return {
         "quarantine_id": key,
         "source": source,
         "interval_day": day,
         "landed_file": landed_file,
         "reason": reason,
-        "payload": payload,
+        "payload_sha256": hashlib.sha256(encoded).hexdigest(),
+        "payload": payload[:QUARANTINE_PAYLOAD_CHARS],
+        "payload_bytes": len(encoded),
     }
 
 
@@ -100,7 +123,7 @@ def prepare_batch(source: str, day: str, parsed: Iterable[tuple[str, dict | Reje
         if isinstance(item, Rejected):
             quarantine.append(_quarantine_row(source, day, landed_file, item.reason, item.payload))
             continue
-        reason = invalid_reason(item)
+        reason = invalid_reason(item) or listing_day_reason(item)
         if reason:
             payload = json.dumps(item, ensure_ascii=False, default=str)
             quarantine.append(_quarantine_row(source, day, landed_file, reason, payload))
@@ -129,10 +152,7 @@ def prepare_batch(source: str, day: str, parsed: Iterable[tuple[str, dict | Reje
         listings=pd.DataFrame(
             list(listings.values()), columns=["paper_id", "source", "listed_date", "extra"]
         ),
-        quarantine=pd.DataFrame(
-            quarantine,
-            columns=["quarantine_id", "source", "interval_day", "landed_file", "reason", "payload"],
-        ),
+        quarantine=pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS),
     )
 
 
@@ -151,7 +171,7 @@ def upvote_snapshots(observations: Iterable[tuple[datetime, str, dict | Rejected
     """(observed at, landed file, parsed item) -> one row per paper whose listing says its upvotes."""
     rows = {}
     for observed_at, landed_file, item in observations:
-        if isinstance(item, Rejected) or invalid_reason(item):
+        if isinstance(item, Rejected) or invalid_reason(item) or listing_day_reason(item):
             continue
         extra = item.get("extra") or {}
         if not isinstance(extra.get("upvotes"), int):
@@ -203,6 +223,32 @@ def _link_titles(con: duckdb.DuckDBPyConnection, papers: pd.DataFrame, listings:
     return papers, listings
 
 
+FORGOTTEN = "forgotten with `paperpulse forget --paper`"
+
+
+def _without_forgotten(con: duckdb.DuckDBPyConnection, batch: Batch, papers, listings, snapshots):
+    """Papers taken out with `paperpulse forget --paper` stay out (raw.forgotten_papers): a record with such
+    a paper's id, or title-keyed with its title, goes to quarantine instead."""
+    forgotten = con.execute("select paper_id, title_key from raw.forgotten_papers").fetchall()
+    if not forgotten:
+        return papers, listings, snapshots, batch.quarantine
+    ids, keys = {paper_id for paper_id, _ in forgotten}, {key for _, key in forgotten if key}
+    refused = papers["paper_id"].isin(ids) | (papers["arxiv_id"].isna() & papers["title_key"].isin(keys))
+    if not refused.any():
+        return papers, listings, snapshots, batch.quarantine
+    rows = [
+        _quarantine_row(batch.source, batch.day, "", FORGOTTEN, json.dumps(record, default=str))
+        for record in papers[refused].to_dict("records")
+    ]
+    out = set(papers.loc[refused, "paper_id"])
+    return (
+        papers[~refused],
+        listings[~listings["paper_id"].isin(out)],
+        snapshots[~snapshots["paper_id"].isin(out)],
+        pd.DataFrame([*batch.quarantine.to_dict("records"), *rows], columns=QUARANTINE_COLUMNS),
+    )
+
+
 def _rank(column: str) -> str:
     """SQL for a source's place in TEXT_PRECEDENCE (1 is best; unknown sources come last)."""
     return f"coalesce(list_position({TEXT_PRECEDENCE!r}, {column}), 1000)"
@@ -216,9 +262,12 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
     try:
         with transaction(con):
             papers, listings = _link_titles(con, batch.papers, batch.listings)
+            papers, listings, snapshots, quarantine = _without_forgotten(
+                con, batch, papers, listings, snapshots
+            )
             con.register("incoming_papers", papers)
             con.register("incoming_listings", listings)
-            con.register("incoming_quarantine", batch.quarantine)
+            con.register("incoming_quarantine", quarantine)
             con.register("incoming_snapshots", snapshots)
             # Incoming text replaces a paper's text when it differs and its source ranks higher than the
             # best source that listed the paper so far (whose text the paper has), or is that source listing
@@ -302,8 +351,18 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
             relinked = _relink_title_keyed_rows(con, now)
             con.execute(
                 """
+                insert into raw.quarantine_payloads
+                select payload_sha256, any_value(payload), any_value(payload_bytes)
+                from incoming_quarantine group by payload_sha256
+                on conflict do nothing
+                """
+            )
+            con.execute(
+                """
                 insert into raw.quarantine
-                select quarantine_id, source, cast(interval_day as date), landed_file, reason, payload, $now
+                    (quarantine_id, source, interval_day, landed_file, reason, payload_sha256, quarantined_at)
+                select quarantine_id, source, cast(interval_day as date), landed_file, reason, payload_sha256,
+                       $now
                 from incoming_quarantine
                 on conflict do nothing
                 """,
@@ -333,7 +392,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
         new=new,
         changed=changed,
         unchanged=total - new - changed,
-        quarantined=len(batch.quarantine),
+        quarantined=len(quarantine),
         relinked=relinked,
         snapshots=added_snapshots,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from paperpulse.errors import WarehouseBusy
+from paperpulse.ingest.records import QUARANTINE_PAYLOAD_CHARS
 from paperpulse.settings import Settings
 
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
@@ -22,8 +23,34 @@ def schema_sql() -> str:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables that do not exist yet (schema.sql is idempotent)."""
+    """Create the raw tables that do not exist yet (schema.sql is idempotent), and bring an older build
+    file's up to date."""
     con.execute(schema_sql())
+    _move_quarantine_payloads(con)
+
+
+def _move_quarantine_payloads(con: duckdb.DuckDBPyConnection) -> None:
+    """A build file from before raw.quarantine_payloads holds each payload in its raw.quarantine row: move
+    them there, once each."""
+    old = con.execute(  # fetched whole: a result left unfinished blocks the caller's next relation
+        "select 1 from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'raw' and table_name = 'quarantine' and column_name = 'payload'"
+    ).fetchall()
+    if not old:
+        return
+    with transaction(con):
+        con.execute("alter table raw.quarantine add column payload_sha256 varchar")
+        con.execute("update raw.quarantine set payload_sha256 = sha256(payload)")
+        con.execute(
+            f"""
+            insert into raw.quarantine_payloads
+            select payload_sha256, left(any_value(payload), {QUARANTINE_PAYLOAD_CHARS}),
+                   octet_length(encode(any_value(payload)))
+            from raw.quarantine group by payload_sha256
+            on conflict do nothing
+            """
+        )
+        con.execute("alter table raw.quarantine drop column payload")
 
 
 @contextmanager

@@ -21,14 +21,22 @@ create table if not exists raw.paper_listings (
     loaded_at timestamp not null,
     primary key (paper_id, source, listed_date)
 );
+-- Each record that could not load, with its reason; its payload (what was received) is stored once in
+-- raw.quarantine_payloads however often it is quarantined, cut to QUARANTINE_PAYLOAD_CHARS characters
+-- (paperpulse/ingest/raw.py) with its full size kept.
 create table if not exists raw.quarantine (
     quarantine_id varchar primary key,
     source varchar not null,
     interval_day date,
     landed_file varchar,
     reason varchar not null,
-    payload varchar not null,
+    payload_sha256 varchar not null,
     quarantined_at timestamp not null
+);
+create table if not exists raw.quarantine_payloads (
+    payload_sha256 varchar primary key,
+    payload varchar not null,
+    payload_bytes bigint not null
 );
 create table if not exists raw.mentions (
     paper_id varchar not null,
@@ -108,4 +116,12 @@ create table if not exists raw.source_watermarks (
     landed_files integer not null,
     loaded_at timestamp not null,
     primary key (source, interval_day)
+);
+-- Papers taken out with `paperpulse forget --paper`: a later load of a landed file that lists one (by its id,
+-- or a title-keyed record with its title) quarantines it instead of bringing it back. Delete its row here
+-- to let it load again.
+create table if not exists raw.forgotten_papers (
+    paper_id varchar primary key,
+    title_key varchar,
+    forgotten_at timestamp not null
 );
