@@ -14,13 +14,16 @@ the list `AFTER_INGEST`), the same functions the command line runs.
 
 Every task that opens the DuckDB build file runs in the one-slot pool `paperpulse_build`
 (DuckDB allows one writer); extraction batches only read and write Parquet, so they fan out. Every task
-has an execution timeout, so a hang never holds the build pool forever.
+has an execution timeout, so a hang never holds the build pool forever. Each task that writes the
+warehouse also holds its lock file (paperpulse/lock.py) while it runs, waiting for a `paperpulse` command
+that holds it; extraction batches share it with one another.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
@@ -51,12 +54,27 @@ def _settings():
     return Settings.from_env()
 
 
+@contextmanager
+def _holding_warehouse(settings, shared: bool = False):
+    """The warehouse lock for this task, waiting while a `paperpulse` command holds it."""
+    from paperpulse import lock
+
+    context = get_current_context()
+    ti = context["ti"]
+    index = f"[{ti.map_index}]" if getattr(ti, "map_index", -1) >= 0 else ""
+    name = f"Airflow task {ti.dag_id}.{ti.task_id}{index} of {context['run_id']}"
+    with lock.hold(settings, name, wait=True, shared=shared):
+        yield
+
+
 def _stage_task(stage, digest: bool):
     """A task running `stage` (the stage before's output in, its output out)."""
 
     def run(upstream=None):
         context = get_current_context()
-        output = stage.run(_settings(), context["run_id"], upstream)
+        settings = _settings()
+        with _holding_warehouse(settings, shared=not stage.writes_build):
+            output = stage.run(settings, context["run_id"], upstream)
         if stage.name == "publish":
             context["outlet_events"][PUBLISHED_MARTS].extra = {
                 "digest": digest,
@@ -119,7 +137,8 @@ def paperpulse_daily():
         # interval: it covers what a scheduled run starting then would.
         interval_end = data_interval_end or dag_run.run_after
         day = pipeline.covered_day(settings, source, interval_end.date())
-        files, fetched = pipeline.land(settings, source, day)
+        with _holding_warehouse(settings):
+            files, fetched = pipeline.land(settings, source, day)
         if fetched:
             # Hand the pool slot on only once the source's pacing interval after this task's last request
             # has passed: the next task to fetch runs in another process, whose pacer knows nothing of ours.
@@ -130,8 +149,9 @@ def paperpulse_daily():
     def ingest(landed: dict) -> dict:
         from paperpulse import pipeline
 
-        day = date.fromisoformat(landed["day"])
-        return _ingested(pipeline.ingest(_settings(), landed["source"], day))
+        settings, day = _settings(), date.fromisoformat(landed["day"])
+        with _holding_warehouse(settings):
+            return _ingested(pipeline.ingest(settings, landed["source"], day))
 
     after_ingest(ingest(land()), digest=True)
 
@@ -160,7 +180,8 @@ def paperpulse_inbox():
         from paperpulse.ingest.sources import inbox
 
         settings = _settings()
-        return _ingested(pipeline.ingest(settings, inbox.NAME, inbox.default_day(settings)))
+        with _holding_warehouse(settings):
+            return _ingested(pipeline.ingest(settings, inbox.NAME, inbox.default_day(settings)))
 
     ingested = ingest_inbox()
     wait_for_files() >> ingested
