@@ -170,9 +170,17 @@ def paperpulse_inbox():
     # An hour without a file ends the run as skipped, and @continuous starts the next one.
     @task.sensor(mode="reschedule", poke_interval=30, timeout=3600, soft_fail=True, retries=0)
     def wait_for_files() -> bool:
+        import logging
+
         from paperpulse.ingest.sources import inbox
 
-        return bool(inbox.ready_files(_settings()))
+        settings = _settings()
+        overdue = inbox.overdue_files(settings)
+        if overdue:  # files that wait for a rename that may never come
+            logging.getLogger(__name__).warning(
+                "inbox: named as unfinished for over %d s: %s", settings.inbox_grace, ", ".join(overdue)
+            )
+        return bool(inbox.ready_files(settings))
 
     @task(pool=BUILD_POOL, outlets=[LANDED_PAPERS], execution_timeout=timedelta(hours=1))
     def ingest_inbox() -> dict:

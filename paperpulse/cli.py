@@ -118,7 +118,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(
         f"{args.source} {day}: {'fetched' if report.fetched else 'already landed'}; {load.new} new, "
         f"{load.changed} changed, {load.unchanged} unchanged, {load.quarantined} quarantined"
+        + (f" ({load.superseded} replaced by a later record of the same paper)" if load.superseded else "")
     )
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     return 0
 
 

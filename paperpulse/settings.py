@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # JSONL files dropped here are ingested; they move to processed/ or rejected/ inside it.
     # None means <home>/inbox.
     inbox_dir: Path | None = None
+    # Seconds a file may wait in the inbox under an unfinished name (".x", "x.tmp", "x.part") before each
+    # run reports it: the rename that would make it ready may never come.
+    inbox_grace: float = Field(3600.0, ge=0)
     # Processes extracting batches in parallel (each loads the extractor once); 1 runs them in-process.
     extract_workers: int = Field(min(os.cpu_count() or 1, 4), ge=1)
     # The synthetic source (benchmarks, crash tests): papers per day, deterministic from the seed.
