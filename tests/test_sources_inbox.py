@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -247,3 +248,32 @@ def test_links_and_other_non_files_are_taken_to_be_rejected_and_never_read(setti
     with pytest.raises(inbox.CannotLand, match=r"^not a regular file$"):  # and it does not block
         inbox.read(settings.inbox_dir / "pipe.jsonl")
     assert [p.name for p in inbox.fetch(DAY, settings)] == ["good.jsonl"]
+
+
+def test_a_file_that_may_not_be_read_cannot_land(tmp_path):
+    folder = Path(tempfile.mkdtemp())  # world-traversable, unlike tmp_path, for the unprivileged child
+    try:
+        folder.chmod(0o755)
+        secret = folder / "secret.jsonl"
+        secret.write_text(line())
+        secret.chmod(0o000)
+        if os.geteuid() != 0:
+            with pytest.raises(inbox.CannotLand, match=r"^cannot be read: Permission denied$"):
+                inbox.read(secret)
+            return
+        # root reads through permissions: read it as nobody, in a child process
+        child = os.fork()
+        if child == 0:
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                inbox.read(secret)
+                os._exit(1)
+            except inbox.CannotLand as error:
+                os._exit(0 if str(error) == "cannot be read: Permission denied" else 2)
+            except BaseException:
+                os._exit(3)
+        assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
+    finally:
+        secret.unlink()
+        folder.rmdir()
