@@ -61,7 +61,8 @@ def _holding_warehouse(settings, shared: bool = False):
 
     context = get_current_context()
     ti = context["ti"]
-    index = f"[{ti.map_index}]" if getattr(ti, "map_index", -1) >= 0 else ""
+    map_index = getattr(ti, "map_index", None)
+    index = f"[{map_index}]" if isinstance(map_index, int) and map_index >= 0 else ""
     name = f"Airflow task {ti.dag_id}.{ti.task_id}{index} of {context['run_id']}"
     with lock.hold(settings, name, wait=True, shared=shared):
         yield
