@@ -15,13 +15,16 @@ the list `AFTER_INGEST`), the same functions the command line runs.
 
 Every task that opens the DuckDB build file runs in the one-slot pool `paperpulse_build`
 (DuckDB allows one writer); extraction batches only read and write Parquet, so they fan out. Every task
-has an execution timeout, so a hang never holds the build pool forever.
+has an execution timeout, so a hang never holds the build pool forever. Each task that writes the
+warehouse also holds its lock file (paperpulse/lock.py) while it runs, waiting for a `paperpulse` command
+that holds it; extraction batches share it with one another.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
@@ -52,12 +55,28 @@ def _settings():
     return Settings.from_env()
 
 
+@contextmanager
+def _holding_warehouse(settings, shared: bool = False):
+    """The warehouse lock for this task, waiting while a `paperpulse` command holds it."""
+    from paperpulse import lock
+
+    context = get_current_context()
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", None)
+    index = f"[{map_index}]" if isinstance(map_index, int) and map_index >= 0 else ""
+    name = f"Airflow task {ti.dag_id}.{ti.task_id}{index} of {context['run_id']}"
+    with lock.hold(settings, name, wait=True, shared=shared):
+        yield
+
+
 def _stage_task(stage, digest: bool):
     """A task running `stage` (the stage before's output in, its output out)."""
 
     def run(upstream=None):
         context = get_current_context()
-        output = stage.run(_settings(), context["run_id"], upstream)
+        settings = _settings()
+        with _holding_warehouse(settings, shared=not stage.writes_build):
+            output = stage.run(settings, context["run_id"], upstream)
         if stage.name == "publish":
             context["outlet_events"][PUBLISHED_MARTS].extra = {
                 "digest": digest,
@@ -120,7 +139,8 @@ def paperpulse_daily():
         # interval: it covers what a scheduled run starting then would.
         interval_end = data_interval_end or dag_run.run_after
         day = pipeline.covered_day(settings, source, interval_end.date())
-        files, fetched = pipeline.land(settings, source, day)
+        with _holding_warehouse(settings):
+            files, fetched = pipeline.land(settings, source, day)
         if fetched:
             # Hand the pool slot on only once the source's pacing interval after this task's last request
             # has passed: the next task to fetch runs in another process, whose pacer knows nothing of ours.
@@ -131,8 +151,9 @@ def paperpulse_daily():
     def ingest(landed: dict) -> dict:
         from paperpulse import pipeline
 
-        day = date.fromisoformat(landed["day"])
-        return _ingested(pipeline.ingest(_settings(), landed["source"], day))
+        settings, day = _settings(), date.fromisoformat(landed["day"])
+        with _holding_warehouse(settings):
+            return _ingested(pipeline.ingest(settings, landed["source"], day))
 
     # Retention: landed files, inbox files, digests, gate results and quarantine rows older than
     # PAPERPULSE_KEEP_DAYS go (paperpulse/retention.py), once the day's marts are published.
@@ -160,9 +181,17 @@ def paperpulse_inbox():
     # An hour without a file ends the run as skipped, and @continuous starts the next one.
     @task.sensor(mode="reschedule", poke_interval=30, timeout=3600, soft_fail=True, retries=0)
     def wait_for_files() -> bool:
+        import logging
+
         from paperpulse.ingest.sources import inbox
 
-        return bool(inbox.ready_files(_settings()))
+        settings = _settings()
+        overdue = inbox.overdue_files(settings)
+        if overdue:  # files that wait for a rename that may never come
+            logging.getLogger(__name__).warning(
+                "inbox: named as unfinished for over %d s: %s", settings.inbox_grace, ", ".join(overdue)
+            )
+        return bool(inbox.ready_files(settings))
 
     @task(pool=BUILD_POOL, outlets=[LANDED_PAPERS], execution_timeout=timedelta(hours=1))
     def ingest_inbox() -> dict:
@@ -170,7 +199,8 @@ def paperpulse_inbox():
         from paperpulse.ingest.sources import inbox
 
         settings = _settings()
-        return _ingested(pipeline.ingest(settings, inbox.NAME, inbox.default_day(settings)))
+        with _holding_warehouse(settings):
+            return _ingested(pipeline.ingest(settings, inbox.NAME, inbox.default_day(settings)))
 
     ingested = ingest_inbox()
     wait_for_files() >> ingested

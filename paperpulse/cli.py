@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from extract import cli as extract_cli
-from paperpulse import bench, query
+from paperpulse import bench, lock, query
 from paperpulse.errors import (
     BuildFailed,
     DigestNotSent,
@@ -28,6 +29,21 @@ from paperpulse.settings import Settings
 
 # Stage modules import Great Expectations, dbt helpers and spaCy: seconds of start-up that
 # `paperpulse query` should not pay, so commands import them when they run.
+
+# Commands that write the warehouse hold its lock from start to end (paperpulse/lock.py): a second one
+# started meanwhile is refused before it touches anything. `query` and `digest` read the serving file only.
+HOLDS_WAREHOUSE = {
+    "run",
+    "backfill",
+    "ingest",
+    "extract-papers",
+    "build",
+    "check",
+    "publish",
+    "docs",
+    "forget",
+    "prune",
+}
 
 EXPECTED_ERRORS = (
     GateFailed,
@@ -139,7 +155,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(
         f"{args.source} {day}: {'fetched' if report.fetched else 'already landed'}; {load.new} new, "
         f"{load.changed} changed, {load.unchanged} unchanged, {load.quarantined} quarantined"
+        + (f" ({load.superseded} replaced by a later record of the same paper)" if load.superseded else "")
     )
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     return 0
 
 
@@ -338,7 +357,12 @@ def main(argv: list[str] | None = None) -> int:
     default = "WARNING" if sys.stderr.isatty() else "INFO"
     logging.getLogger("paperpulse").setLevel(os.environ.get("PAPERPULSE_LOG_LEVEL", default).upper())
     try:
-        return args.func(args) or 0
+        with (
+            lock.hold(Settings.from_env(), f"paperpulse {args.command}")
+            if args.command in HOLDS_WAREHOUSE
+            else contextlib.nullcontext()
+        ):
+            return args.func(args) or 0
     except EXPECTED_ERRORS as error:
         print(f"paperpulse {args.command}: {error}", file=sys.stderr)
         return 1

@@ -9,7 +9,6 @@ The day is the marts' "today": the latest listed day in the warehouse.
 from __future__ import annotations
 
 import html
-import os
 import re
 import smtplib
 import ssl
@@ -22,7 +21,7 @@ import duckdb
 
 from paperpulse.errors import DigestNotSent
 from paperpulse.files import atomic_write
-from paperpulse.settings import Settings
+from paperpulse.settings import Settings, SmtpSettings
 
 TOP_PAPERS = 10
 TOPICS_SHOWN = 5
@@ -30,49 +29,6 @@ PAPERS_PER_TOPIC = 3
 PHRASES_SHOWN = 5
 CLAIMS_SHOWN = 15
 SOTA_SHOWN = 15
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    sender: str
-    recipients: tuple[str, ...]
-    user: str | None = None
-    password: str | None = None
-    starttls: bool = True
-
-    @classmethod
-    def from_env(cls) -> SmtpSettings | None:
-        """PAPERPULSE_SMTP_HOST, _PORT (587), _USER, _PASSWORD, _FROM (the user), _TO (comma-separated),
-        _STARTTLS (true); None when no host is set (the digest is then only written)."""
-        env = os.environ
-        host = env.get("PAPERPULSE_SMTP_HOST", "").strip()
-        if not host:
-            return None
-        recipients = tuple(a.strip() for a in env.get("PAPERPULSE_SMTP_TO", "").split(",") if a.strip())
-        user = env.get("PAPERPULSE_SMTP_USER") or None
-        sender = env.get("PAPERPULSE_SMTP_FROM") or user
-        if not recipients or not sender:
-            raise ValueError(
-                "PAPERPULSE_SMTP_HOST is set, so the digest is emailed: set PAPERPULSE_SMTP_TO "
-                "(comma-separated addresses) and PAPERPULSE_SMTP_FROM (or PAPERPULSE_SMTP_USER)"
-            )
-        starttls = env.get("PAPERPULSE_SMTP_STARTTLS", "true").strip().lower() not in (
-            "0",
-            "false",
-            "no",
-            "off",
-        )
-        return cls(
-            host=host,
-            port=int(env.get("PAPERPULSE_SMTP_PORT", "587")),
-            sender=sender,
-            recipients=recipients,
-            user=user,
-            password=env.get("PAPERPULSE_SMTP_PASSWORD") or None,
-            starttls=starttls,
-        )
 
 
 @dataclass(frozen=True)
@@ -393,12 +349,18 @@ def message(digest: Digest, smtp: SmtpSettings) -> EmailMessage:
 
 
 def send(digest: Digest, smtp: SmtpSettings, timeout: float = 30.0) -> None:
+    if smtp.password_in_clear and not smtp.allow_plaintext:
+        raise DigestNotSent(
+            f"the digest for {digest.day} was not sent: with PAPERPULSE_SMTP_STARTTLS=false the password "
+            f"would cross the network to {smtp.host}:{smtp.port} in clear. Turn STARTTLS on, or set "
+            "PAPERPULSE_SMTP_ALLOW_PLAINTEXT=true for a relay on localhost or a trusted network"
+        )
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout) as server:
             if smtp.starttls:
                 server.starttls(context=ssl.create_default_context())
             if smtp.user:
-                server.login(smtp.user, smtp.password or "")
+                server.login(smtp.user, smtp.password.get_secret_value() if smtp.password else "")
             server.send_message(message(digest, smtp))
     except (OSError, smtplib.SMTPException) as error:
         raise DigestNotSent(
@@ -416,9 +378,9 @@ def _write_if_changed(path: Path, text: str) -> bool:
 def deliver(
     settings: Settings, smtp: SmtpSettings | None = None, force_send: bool = False
 ) -> DigestReport | None:
-    """Write the digest of the published marts' day; email it when SMTP settings are given (from the
-    environment unless passed) and it is new or changed since last written, or when force_send."""
-    smtp = smtp or SmtpSettings.from_env()
+    """Write the digest of the published marts' day; email it when SMTP settings are given (from
+    `settings.smtp` unless passed) and it is new or changed since last written, or when force_send."""
+    smtp = smtp or settings.smtp
     digest = compose(settings.serving_db)
     if digest is None:
         return None

@@ -303,14 +303,14 @@ def load(con: duckdb.DuckDBPyConnection, plan_folder: Path) -> LoadReport:
         )
     pattern = str(plan_folder / "batch-*.{}.parquet")
     with transaction(con):
-        con.execute(f"create temp table extracted as select * from read_parquet('{pattern.format(DONE)}')")
+        con.execute("create temp table extracted as select * from read_parquet(?)", [pattern.format(DONE)])
         con.execute("delete from raw.mentions where paper_id in (select paper_id from extracted)")
         con.execute("delete from raw.results where paper_id in (select paper_id from extracted)")
         mentions = con.execute(
-            f"insert into raw.mentions by name select * from read_parquet('{pattern.format(MENTIONS)}')"
+            "insert into raw.mentions by name select * from read_parquet(?)", [pattern.format(MENTIONS)]
         ).fetchone()[0]
         results = con.execute(
-            f"insert into raw.results by name select * from read_parquet('{pattern.format(RESULTS)}')"
+            "insert into raw.results by name select * from read_parquet(?)", [pattern.format(RESULTS)]
         ).fetchone()[0]
         papers = con.execute(
             """

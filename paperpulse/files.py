@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+NAME_MAX = 255  # bytes in one file name, on Linux and most filesystems
+
 
 def fsync(path: Path) -> None:
     """Flush a file's or a folder's entry to disk (a folder: the renames done in it)."""
@@ -35,3 +37,12 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def atomic_write(path: Path, body: bytes | str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(body.encode() if isinstance(body, str) else body)
+
+
+def fit_name(name: str, room: int = NAME_MAX) -> str:
+    """`name` in at most `room` bytes of UTF-8: its stem cut short, its suffix kept (`.jsonl`)."""
+    if len(name.encode()) <= room:
+        return name
+    suffix = Path(name).suffix if len(Path(name).suffix.encode()) <= room // 2 else ""
+    stem = name.removesuffix(suffix) if suffix else name
+    return stem.encode()[: room - len(suffix.encode())].decode("utf-8", errors="ignore") + suffix

@@ -63,6 +63,7 @@ class IngestReport:
     settled: list[Path] = field(
         default_factory=list
     )  # files moved out of the inbox, to processed/ or rejected/
+    warnings: list[str] = field(default_factory=list)  # shown in the run summary, and logged
 
 
 # ---- ingestion ----------------------------------------------------------------------------------------
@@ -159,17 +160,34 @@ def prepare_day(
 def ingest_files(settings: Settings, found: Source, day: date) -> IngestReport:
     """A source not organised by day (the inbox): land each file ready now by itself, load them as one
     micro-batch, and only then move each to processed/ or rejected/. A crash before the move leaves the
-    file in the inbox: the next micro-batch loads it again, a harmless upsert."""
+    file in the inbox: the next micro-batch loads it again, a harmless upsert. A file that cannot be
+    read as itself (a link, not a regular file, unreadable) is rejected alone; the others load."""
     taken = []
     for path in inbox_files.ready_files(settings):
         try:
-            landed = landing.land_inbox_file(settings, path, day)
+            body = inbox_files.read(path).body
         except FileNotFoundError:
             continue  # taken by another run meanwhile
-        items = list(found.parse(Payload(path.name, landed.read_bytes()), day, settings))
-        taken.append((path, landed, items))
+        except inbox_files.CannotLand as error:
+            log.warning("inbox: %s: %s; rejected", path.name, error)
+            taken.append((path, None, [Rejected(f"{path.name}: {error}", "")]))
+            continue
+        landed = landing.land_inbox_file(settings, path.name, body, day)
+        taken.append((path, landed, list(found.parse(Payload(path.name, body), day, settings))))
+    warnings = []
+    overdue = inbox_files.overdue_files(settings)
+    if overdue:
+        warnings.append(
+            f"{len(overdue)} inbox file(s) named as unfinished for over {_duration(settings.inbox_grace)} "
+            f"(rename each to its final *.jsonl name once written): {', '.join(overdue)}"
+        )
+    for warning in warnings:
+        log.warning(warning)
     batch = raw.prepare_batch(
-        found.name, day.isoformat(), ((landed.name, item) for _, landed, items in taken for item in items)
+        found.name,
+        day.isoformat(),
+        # what cannot land is quarantined under the name it had in the inbox
+        (((landed or path).name, item) for path, landed, items in taken for item in items),
     )
     if taken:
         batch.landed_at = datetime.now(UTC).replace(tzinfo=None)
@@ -179,9 +197,16 @@ def ingest_files(settings: Settings, found: Source, day: date) -> IngestReport:
     for path, _, items in taken:
         with contextlib.suppress(FileNotFoundError):  # settled by another run meanwhile
             settled.append(inbox_files.settle(path, items, settings))
-    return IngestReport(
-        found.name, day, bool(taken), [landed for _, landed, _ in taken], stats, gate, settled
-    )
+    landed = [landed for _, landed, _ in taken if landed]
+    return IngestReport(found.name, day, bool(taken), landed, stats, gate, settled, warnings)
+
+
+def _duration(seconds: float) -> str:
+    """3600 -> "1 h", 90 -> "1.5 min", 20 -> "20 s"."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
 
 
 # ---- the stages after ingestion -----------------------------------------------------------------------
@@ -326,12 +351,13 @@ class RunSummary:
     def render(self) -> str:
         published, built = self.stages["publish"], self.stages["build_marts"]
         marts = ", ".join(f"{name} {rows}" for name, rows in published["row_counts"].items())
-        relinked = self._sum("relinked")
+        relinked, superseded = self._sum("relinked"), self._sum("superseded")
         lines = [
             f"paperpulse {self.command} {self.run_id}: {self._interval()}",
             f"  papers:    {self._sum('loaded')} loaded ({self._sum('new')} new, {self._sum('changed')} "
-            f"changed, {self._sum('unchanged')} unchanged), {self._sum('quarantined')} quarantined; "
-            f"{self.totals.get('papers', 0)} in the warehouse"
+            f"changed, {self._sum('unchanged')} unchanged), {self._sum('quarantined')} quarantined"
+            + (f" ({superseded} replaced by a later record of the same paper)" if superseded else "")
+            + f"; {self.totals.get('papers', 0)} in the warehouse"
             + (f"; {relinked} merged by title into a paper with an arXiv id" if relinked else ""),
         ]
         if any(sources.get(i.source).counts_upvotes for i in self.ingests):
@@ -345,6 +371,7 @@ class RunSummary:
             lines.append(
                 f"  inbox:     {len(settled)} files: {len(settled) - rejected} processed, {rejected} rejected"
             )
+        lines += [f"  warning:   {warning}" for i in self.ingests for warning in i.warnings]
         lines += [
             f"  extracted: {self.stages['load_extractions']['papers']} papers -> "
             f"{self.totals.get('mentions', 0)} mentions, {self.totals.get('results', 0)} results "

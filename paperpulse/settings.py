@@ -4,10 +4,11 @@ defaults and everything under one home folder. A bad value stops the command nam
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,25 @@ CommaSeparated = Annotated[tuple[str, ...], NoDecode]
 CommaSeparatedDays = Annotated[tuple[int, ...], NoDecode]
 
 
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where the digest is mailed (Settings.smtp)."""
+
+    host: str
+    port: int
+    sender: str
+    recipients: tuple[str, ...]
+    user: str | None = None
+    password: SecretStr | None = None  # shown as ********** in any repr or log
+    starttls: bool = True
+    allow_plaintext: bool = False  # a password may cross the connection unencrypted (STARTTLS off)
+
+    @property
+    def password_in_clear(self) -> bool:
+        """Logging in would send the password unencrypted."""
+        return bool(self.user and self.password and self.password.get_secret_value()) and not self.starttls
+
+
 class Settings(BaseSettings):
     """Every field is read from PAPERPULSE_<FIELD> (upper case); keyword arguments win over the
     environment, so code that builds Settings by hand (tests) only names what it changes."""
@@ -79,6 +99,9 @@ class Settings(BaseSettings):
     # JSONL files dropped here are ingested; they move to processed/ or rejected/ inside it.
     # None means <home>/inbox.
     inbox_dir: Path | None = None
+    # Seconds a file may wait in the inbox under an unfinished name (".x", "x.tmp", "x.part") before each
+    # run reports it: the rename that would make it ready may never come.
+    inbox_grace: float = Field(3600.0, ge=0)
     # Processes extracting batches in parallel (each loads the extractor once); 1 runs them in-process.
     extract_workers: int = Field(min(os.cpu_count() or 1, 4), ge=1)
     # The synthetic source (benchmarks, crash tests): papers per day, deterministic from the seed.
@@ -91,8 +114,19 @@ class Settings(BaseSettings):
     keep_days: int = Field(90, ge=1)
     # Longest a dbt build may take before it is stopped (a hang must not hold the build pool forever).
     dbt_timeout: float = Field(3600.0, gt=0)
+    # Mail for the digest: unset host, the digest is only written (see `smtp`).
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = ""  # default: the user
+    smtp_to: CommaSeparated = ()
+    smtp_starttls: bool = True
+    # With STARTTLS off, a password would cross the network in clear: refused unless this says so
+    # (a relay on localhost or a trusted network).
+    smtp_allow_plaintext: bool = False
 
-    @field_validator("arxiv_categories", "hf_refresh_days", mode="before")
+    @field_validator("arxiv_categories", "hf_refresh_days", "smtp_to", mode="before")
     @classmethod
     def _comma_separated(cls, value):
         if isinstance(value, str):
@@ -138,6 +172,29 @@ class Settings(BaseSettings):
 
     def replace(self, **changes) -> Settings:
         return self.model_copy(update=changes)
+
+    @property
+    def smtp(self) -> SmtpSettings | None:
+        """Where to mail the digest; None without a host. ValueError when a host is set without
+        recipients or a sender."""
+        if not self.smtp_host.strip():
+            return None
+        sender = self.smtp_from or self.smtp_user
+        if not self.smtp_to or not sender:
+            raise ValueError(
+                "PAPERPULSE_SMTP_HOST is set, so the digest is emailed: set PAPERPULSE_SMTP_TO "
+                "(comma-separated addresses) and PAPERPULSE_SMTP_FROM (or PAPERPULSE_SMTP_USER)"
+            )
+        return SmtpSettings(
+            host=self.smtp_host.strip(),
+            port=self.smtp_port,
+            sender=sender,
+            recipients=self.smtp_to,
+            user=self.smtp_user or None,
+            password=self.smtp_password if self.smtp_password.get_secret_value() else None,
+            starttls=self.smtp_starttls,
+            allow_plaintext=self.smtp_allow_plaintext,
+        )
 
     @property
     def duckdb_config(self) -> dict[str, str]:

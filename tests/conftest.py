@@ -47,6 +47,28 @@ def table_counts(db: Path, tables: list[str]) -> dict[str, int]:
         return {table: con.execute(f"select count(*) from {table}").fetchone()[0] for table in tables}
 
 
+def lock_holder(home: Path, *, shared: bool = False) -> subprocess.Popen:
+    """Another process holding the lock until its stdin closes; returns once it holds it."""
+    script = (
+        "import sys\n"
+        "from paperpulse import lock\n"
+        "from paperpulse.settings import Settings\n"
+        f"with lock.hold(Settings(home=sys.argv[1]), 'a test holder', shared={shared}):\n"
+        "    print('held', flush=True)\n"
+        "    sys.stdin.read()\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(home)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline() == "held\n"
+    return process
+
+
+def release_lock(process: subprocess.Popen) -> None:
+    process.stdin.close()
+    process.wait(timeout=30)
+
+
 RAW_TABLES = [
     "raw.papers",
     "raw.paper_listings",

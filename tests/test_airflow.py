@@ -5,11 +5,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import duckdb
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, lock_holder, release_lock
 from tests.fault_server import FaultServer
 from tests.live_feeds import Paper, hf_days, hf_item, live_env
 
@@ -146,3 +148,20 @@ def test_dag_test_runs_the_inbox_dag_on_the_files_dropped_in_the_inbox(airflow_e
         assert con.execute("select title, sources from dim_papers").fetchall() == [
             ("A paper dropped in the inbox", ["inbox"])
         ]
+
+
+def test_dag_tasks_wait_while_a_command_holds_the_warehouse(airflow_env, tmp_path):
+    home = tmp_path / "warehouse"
+    (home / "inbox").mkdir(parents=True)
+    (home / "inbox" / "papers.jsonl").write_text(json.dumps({"title": "Waited", "abstract": ABSTRACT}) + "\n")
+    holder = lock_holder(home)  # as `paperpulse run` would
+    released = []
+    timer = threading.Timer(5, lambda: (released.append(time.time()), release_lock(holder)))
+    timer.start()
+    try:
+        report = run_dag_script({**airflow_env, "PAPERPULSE_HOME": str(home)}, "paperpulse_inbox")
+    finally:
+        timer.join()
+    assert report["state"] == "success", report
+    settled = (home / "inbox" / "processed" / "papers.jsonl").stat().st_ctime
+    assert settled > released[0]  # ingest_inbox waited for the lock, then ran

@@ -145,3 +145,92 @@ def test_the_dockerfile_installs_the_locked_dependencies_and_the_project():
     assert f"PAPERPULSE_HOME={WAREHOUSE}" in text
     ignored = (REPO / ".dockerignore").read_text().split()
     assert {".venv", "warehouse", ".git"} <= set(ignored)
+
+
+def interpolated(node, host_env: dict[str, str]):
+    """The parsed file as Compose runs it: `${VAR}`, `${VAR:-default}` and `$$` in every string replaced,
+    given the host's variables (after parsing, as Compose does: a value stays a string)."""
+
+    def value(match: re.Match) -> str:
+        if match[0] == "$$":
+            return "$"
+        return host_env.get(match[1]) or (match[2] or "")
+
+    if isinstance(node, dict):
+        return {key: interpolated(item, host_env) for key, item in node.items()}
+    if isinstance(node, list):
+        return [interpolated(item, host_env) for item in node]
+    return re.sub(r"\$\$|\$\{(\w+)(?::-([^}]*))?\}", value, node) if isinstance(node, str) else node
+
+
+def services_for(host_env: dict[str, str]) -> dict:
+    return interpolated(yaml.safe_load(COMPOSE_FILE.read_text()), host_env)["services"]
+
+
+def published_ports(host_env: dict[str, str]) -> dict[str, list[str]]:
+    return {name: service["ports"] for name, service in services_for(host_env).items() if "ports" in service}
+
+
+def test_only_the_ui_and_the_dashboard_publish_ports_and_on_localhost_by_default():
+    assert published_ports({}) == {
+        "airflow-apiserver": ["127.0.0.1:8080:8080"],
+        "dashboard": ["127.0.0.1:8501:8501"],
+    }
+    assert published_ports({"PAPERPULSE_BIND_ADDRESS": "0.0.0.0"}) == {
+        "airflow-apiserver": ["0.0.0.0:8080:8080"],
+        "dashboard": ["0.0.0.0:8501:8501"],
+    }
+
+
+def run_init(tmp_path: Path, host_env: dict[str, str]) -> tuple[subprocess.CompletedProcess, Path]:
+    """airflow-init's script as Compose would run it (its environment from the file and `host_env`),
+    with `airflow` and `chown` stubbed to record their calls and the volumes under tmp_path."""
+    init = services_for(host_env)["airflow-init"]
+    assert init["entrypoint"] == "/bin/bash"
+    script = init["command"][-1].replace("/opt/airflow", str(tmp_path / "opt-airflow"))
+    (tmp_path / "opt-airflow" / "config").mkdir(parents=True)
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    calls = tmp_path / "calls.log"
+    for command in ("airflow", "chown"):
+        (stubs / command).write_text(f'#!/bin/sh\necho "{command} $*" >> {calls}\n')
+        (stubs / command).chmod(0o755)
+    (stubs / "python").symlink_to(sys.executable)
+    environment = {key: str(value) for key, value in init["environment"].items()}
+    completed = subprocess.run(
+        ["/bin/bash", *init["command"][:-1], script],
+        env={**environment, "PATH": f"{stubs}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    return completed, calls
+
+
+def test_init_refuses_the_default_admin_password_unless_this_is_a_local_try(tmp_path):
+    refused, calls = run_init(tmp_path / "default", {})
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(
+        "airflow-init: refusing to start Airflow with the default admin password (airflow/airflow).\n"
+    )
+    assert "PAPERPULSE_LOCAL_TRY=true" in refused.stderr
+    assert not calls.exists()  # nothing ran: no migration, no password file
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    for name, service in services.items():  # so nothing that listens starts either
+        if name not in ("postgres", "redis", "airflow-init"):
+            assert service["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully", (
+                name
+            )
+
+    tried, calls = run_init(tmp_path / "try", {"PAPERPULSE_LOCAL_TRY": "true"})
+    assert tried.returncode == 0, tried.stderr
+    assert "airflow db migrate" in calls.read_text()
+    passwords = tmp_path / "try" / "opt-airflow" / "config" / "passwords.json"
+    assert json.loads(passwords.read_text()) == {"airflow": "airflow"}
+
+    chosen = 'a "quoted" p\\ssword'
+    deployed, calls = run_init(
+        tmp_path / "chosen", {"_AIRFLOW_WWW_USER_USERNAME": "ana", "_AIRFLOW_WWW_USER_PASSWORD": chosen}
+    )
+    assert deployed.returncode == 0, deployed.stderr
+    passwords = tmp_path / "chosen" / "opt-airflow" / "config" / "passwords.json"
+    assert json.loads(passwords.read_text()) == {"ana": chosen}

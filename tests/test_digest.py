@@ -18,8 +18,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from paperpulse import digest
 from paperpulse.errors import DigestNotSent
-from paperpulse.settings import Settings
-from tests.conftest import REPO, copy_home
+from paperpulse.settings import Settings, SmtpSettings
+from tests.conftest import REPO, copy_home, run_cli
 
 DAY = "2024-03-11"
 
@@ -86,7 +86,8 @@ def home(published_home, tmp_path, monkeypatch):
     return home
 
 
-def smtp_env(monkeypatch, port: int) -> None:
+def smtp_env(monkeypatch, port: int, allow_plaintext: bool = True) -> None:
+    """A relay on localhost without TLS (the test server's), the password allowed in clear."""
     for key, value in {
         "HOST": "127.0.0.1",
         "PORT": str(port),
@@ -95,6 +96,7 @@ def smtp_env(monkeypatch, port: int) -> None:
         "FROM": "paperpulse@example.org",
         "TO": "ana@example.org, bo@example.org",
         "STARTTLS": "false",
+        "ALLOW_PLAINTEXT": str(allow_plaintext).lower(),
     }.items():
         monkeypatch.setenv(f"PAPERPULSE_SMTP_{key}", value)
 
@@ -188,18 +190,49 @@ def test_a_mail_server_that_does_not_answer_is_a_clear_error_and_the_digest_is_s
 
 
 def test_smtp_settings_from_the_environment(monkeypatch):
-    for key in ("HOST", "PORT", "USER", "PASSWORD", "FROM", "TO", "STARTTLS"):
+    for key in ("HOST", "PORT", "USER", "PASSWORD", "FROM", "TO", "STARTTLS", "ALLOW_PLAINTEXT"):
         monkeypatch.delenv(f"PAPERPULSE_SMTP_{key}", raising=False)
-    assert digest.SmtpSettings.from_env() is None  # no host: write only
+    assert Settings.from_env().smtp is None  # no host: write only
     monkeypatch.setenv("PAPERPULSE_SMTP_HOST", "mail.example.org")
     with pytest.raises(ValueError, match="PAPERPULSE_SMTP_TO"):
-        digest.SmtpSettings.from_env()
-    monkeypatch.setenv("PAPERPULSE_SMTP_TO", "a@example.org")
+        Settings.from_env().smtp  # noqa: B018
+    monkeypatch.setenv("PAPERPULSE_SMTP_TO", "a@example.org, b@example.org")
     monkeypatch.setenv("PAPERPULSE_SMTP_USER", "me@example.org")
-    assert digest.SmtpSettings.from_env() == digest.SmtpSettings(
-        host="mail.example.org", port=587, sender="me@example.org", recipients=("a@example.org",),
-        user="me@example.org", password=None, starttls=True,
+    assert Settings.from_env().smtp == SmtpSettings(
+        host="mail.example.org", port=587, sender="me@example.org",
+        recipients=("a@example.org", "b@example.org"), user="me@example.org", password=None, starttls=True,
     )  # fmt: skip
+    monkeypatch.setenv("PAPERPULSE_SMTP_PASSWORD", "s3cret")
+    settings = Settings.from_env()
+    assert settings.smtp.password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(settings) and "s3cret" not in repr(settings.smtp)  # never in a log
+    monkeypatch.setenv("PAPERPULSE_SMTP_PORT", "mail")
+    with pytest.raises(ValueError, match="PAPERPULSE_SMTP_PORT='mail'"):
+        Settings.from_env()
+
+
+def test_a_password_is_never_sent_in_clear_unless_allowed(home, smtp_server, monkeypatch):
+    controller, drop = smtp_server
+    smtp_env(monkeypatch, controller.port, allow_plaintext=False)  # STARTTLS off, a password
+    for written in (home / "digests").iterdir():
+        written.unlink()
+    refused = run_cli(home, "digest", "--send", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        f"paperpulse digest: the digest for {DAY} was not sent: with PAPERPULSE_SMTP_STARTTLS=false the "
+        f"password would cross the network to 127.0.0.1:{controller.port} in clear. Turn STARTTLS on, or set "
+        "PAPERPULSE_SMTP_ALLOW_PLAINTEXT=true for a relay on localhost or a trusted network\n"
+    )
+    assert drop.logins == [] and drop.messages == []  # it never even connected
+    assert (home / "digests" / f"{DAY}.md").exists()  # written all the same
+
+    monkeypatch.setenv("PAPERPULSE_SMTP_ALLOW_PLAINTEXT", "true")
+    assert digest.deliver(Settings.from_env(), force_send=True).emailed_to
+    assert drop.logins == [b"pp"]
+
+    monkeypatch.delenv("PAPERPULSE_SMTP_PASSWORD")  # nothing secret to send: no need to allow it
+    monkeypatch.delenv("PAPERPULSE_SMTP_ALLOW_PLAINTEXT")
+    assert not Settings.from_env().smtp.password_in_clear
 
 
 def test_the_digest_reads_only_the_marts_its_exposure_lists(published_home, tmp_path):

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import logging
+import os
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -319,3 +323,93 @@ def test_a_crash_after_loading_leaves_the_file_and_loading_it_again_is_harmless(
     assert (report.load.new, report.load.unchanged) == (0, 1)
     assert [p.name for p in settings.inbox_processed_dir.iterdir()] == ["drop.jsonl"]
     assert len(list(landing.interval_dir(settings, "inbox", DAY).iterdir())) == 1  # landed once
+
+
+def inbox_line(title: str, abstract: str = ABSTRACT * 2, **fields) -> str:
+    return json.dumps({"title": title, "abstract": abstract, **fields}) + "\n"
+
+
+def test_a_link_in_the_inbox_is_rejected_alone_and_never_followed(settings, tmp_path):
+    secret = tmp_path / "secret.jsonl"  # a file the link points at: valid lines, never to be read
+    secret.write_text(inbox_line("A paper only reachable through a link"))
+    drop(settings, "good.jsonl", LINE)
+    (settings.inbox_dir / "passwd.jsonl").symlink_to(secret)
+    report = pipeline.ingest(settings, "inbox", DAY)
+
+    assert (report.load.new, report.load.quarantined) == (1, 1)
+    assert query(settings, "select title from raw.papers") == [("An inbox paper",)]
+    assert query(settings, "select landed_file, reason, payload from raw.quarantine") == [
+        ("passwd.jsonl", f"passwd.jsonl: a symbolic link (to {secret}), never followed", "")
+    ]
+    rejected = settings.inbox_rejected_dir / "passwd.jsonl"
+    assert rejected.is_symlink() and secret.read_text() == inbox_line("A paper only reachable through a link")
+    assert rejected.with_name("passwd.jsonl.reason.txt").read_text() == (
+        f"passwd.jsonl: a symbolic link (to {secret}), never followed\n"
+    )
+    landed = landing.interval_dir(settings, "inbox", DAY)
+    assert [p.name for p in landed.iterdir()] == [
+        f"good-{hashlib.sha256(LINE.encode()).hexdigest()[:12]}.jsonl"
+    ]
+
+
+def test_a_file_that_cannot_land_is_rejected_alone_and_a_long_name_lands(settings):
+    long_name = "n" * 240 + ".jsonl"  # 246 characters: with its hash, more than a file name may hold
+    drop(settings, long_name, inbox_line("A paper with a long file name"))
+    os.mkfifo(settings.inbox_dir / "pipe.jsonl")  # cannot be read as a file (nor block the run)
+    drop(settings, "good.jsonl", LINE)
+    report = pipeline.ingest(settings, "inbox", DAY)
+
+    assert (report.load.new, report.load.quarantined) == (2, 1)
+    assert sorted(query(settings, "select title from raw.papers")) == [
+        ("A paper with a long file name",),
+        ("An inbox paper",),
+    ]
+    assert query(settings, "select reason from raw.quarantine") == [("pipe.jsonl: not a regular file",)]
+    assert settings.inbox_rejected_dir.joinpath("pipe.jsonl.reason.txt").read_text() == (
+        "pipe.jsonl: not a regular file\n"
+    )
+    processed = sorted(p.name for p in settings.inbox_processed_dir.iterdir())
+    assert processed[0] == "good.jsonl" and processed[1].startswith("n" * 200)
+    assert [p.name for p in settings.inbox_dir.iterdir() if not p.is_dir()] == []
+    landed = [p.name for p in landing.interval_dir(settings, "inbox", DAY).iterdir()]
+    assert all(len(name) <= 255 - len("..tmp") for name in landed) and len(landed) == 2
+    assert pipeline.ingest(settings, "inbox", DAY).load.loaded == 0  # nothing left behind to fail again
+
+
+def test_a_file_named_as_unfinished_past_the_grace_is_reported(settings, caplog):
+    drop(settings, ".forgotten.jsonl", LINE)
+    hours_ago = time.time() - 2 * 3600
+    os.utime(settings.inbox_dir / ".forgotten.jsonl", (hours_ago, hours_ago))
+    drop(settings, "writing.jsonl.tmp", LINE)  # just started: not yet worth a word
+    with caplog.at_level(logging.WARNING):
+        report = pipeline.ingest(settings, "inbox", DAY)
+    expected = (
+        "1 inbox file(s) named as unfinished for over 1 h (rename each to its final *.jsonl name once "
+        "written): .forgotten.jsonl"
+    )
+    assert report.warnings == [expected]
+    assert expected in caplog.messages
+    assert (settings.inbox_dir / ".forgotten.jsonl").exists()  # it still waits for its rename
+
+
+def test_a_paper_three_times_in_a_batch_keeps_the_last_and_says_so(settings):
+    def version(n: int, **fields) -> str:
+        return inbox_line("Versions", f"Version {n} of the abstract. " * 4, **fields)
+
+    drop(settings, "a.jsonl", version(1, arxiv_id="2410.00009") + version(2, arxiv_id="2410.00009"))
+    os.utime(settings.inbox_dir / "a.jsonl", (1_000_000_000, 1_000_000_000))  # the older file
+    drop(settings, "b.jsonl", version(3, arxiv_id="2410.00009") + version(3, id="2410.00009"))  # equal
+    report = pipeline.ingest(settings, "inbox", DAY)
+
+    assert (report.load.new, report.load.quarantined, report.load.superseded) == (1, 2, 2)
+    assert query(settings, "select abstract from raw.papers") == [
+        (("Version 3 of the abstract. " * 4).strip(),)
+    ]
+    a, b = sorted(p.name for p in landing.interval_dir(settings, "inbox", DAY).iterdir())
+    kept = "with another title, abstract or listing; the later one was kept"
+    assert query(settings, "select landed_file, reason from raw.quarantine order by reason") == [
+        (a, f"{a} line 1: paper 2410.00009 again at line 2 {kept}"),
+        (a, f"{a} line 2: paper 2410.00009 again at {b} line 1 {kept}"),
+    ]
+    (payload,) = query(settings, "select payload from raw.quarantine where reason like '%line 1:%'")[0]
+    assert json.loads(payload)["abstract"].startswith("Version 1 of the abstract.")

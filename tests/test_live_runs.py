@@ -250,14 +250,23 @@ def test_the_inbox_run_takes_ready_files_and_publishes_them(tmp_path):
     inbox.mkdir(parents=True)
     line = json.dumps({"title": "A paper dropped in the inbox", "abstract": ABSTRACT}) + "\n"
     (inbox / ".still-writing.jsonl.tmp").write_text(line)
-    (inbox / "papers.jsonl").write_text(line)
+    os.utime(inbox / ".still-writing.jsonl.tmp", (time.time() - 7200, time.time() - 7200))  # forgotten
+    draft = json.dumps({"title": "A paper dropped in the inbox", "abstract": "A draft. " + ABSTRACT}) + "\n"
+    (inbox / "papers.jsonl").write_text(draft + line)  # the same paper twice: the last line wins
     (inbox / "broken.jsonl").write_text("not json\n")
     printed = paperpulse(
         {"PAPERPULSE_HOME": str(home)}, "run", "--source", "inbox", "--date", "2024-03-12"
     ).stdout
     assert "inbox 2024-03-12" in printed
-    assert "1 loaded (1 new, 0 changed, 0 unchanged), 1 quarantined" in printed
+    assert (
+        "1 loaded (1 new, 0 changed, 0 unchanged), 2 quarantined (1 replaced by a later record of the same "
+        "paper)" in printed
+    )
     assert "inbox:     2 files: 1 processed, 1 rejected" in printed
+    assert (
+        "  warning:   1 inbox file(s) named as unfinished for over 1 h (rename each to its final *.jsonl "
+        "name once written): .still-writing.jsonl.tmp\n" in printed
+    )
     assert serving(home, "select title, sources, first_listed_date::varchar from dim_papers") == [
         ("A paper dropped in the inbox", ["inbox"], "2024-03-12")
     ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+import time
 from datetime import date
 from pathlib import Path
 
@@ -88,13 +90,14 @@ def test_lines_become_records_keyed_by_arxiv_id_or_title():
         "source": "inbox",
         "listed_date": "2025-03-01",
         "extra": {"venue": "ACL", "version": "v2"},
+        "line": 1,
     }
     assert (second["arxiv_id"], second["title"], second["listed_date"]) == (
         "hep-th/9901001",
         "By id field",
         "2025-03-11",
     )
-    assert second["extra"] == {}
+    assert second["extra"] == {} and (second["line"], third["line"]) == (3, 4)
     assert third["arxiv_id"] is None and third["paper_id"].startswith("t-")
 
 
@@ -143,16 +146,20 @@ def test_a_line_separator_inside_a_string_does_not_split_the_line():
     assert record["title"] == "Two parts"
 
 
-@pytest.mark.parametrize(
-    ("name", "body", "reason"),
-    [
-        ("papers.json", b"[]", "papers.json: not a .jsonl file"),
-        ("latin1.jsonl", b'{"title": "Caf\xe9"}', "latin1.jsonl: not UTF-8 text ("),
-    ],
-)
-def test_a_file_that_cannot_be_read_as_json_lines_is_one_rejection(name, body, reason):
-    (rejected,) = parse(name, body)
-    assert rejected.reason.startswith(reason)
+def test_a_file_that_is_not_json_lines_is_one_rejection():
+    (rejected,) = parse("papers.json", b"[]")
+    assert rejected.reason == "papers.json: not a .jsonl file"
+
+
+def test_a_bad_byte_costs_only_its_line():
+    good = [line(title=f"Good {n}").encode() for n in (1, 2)]
+    items = parse("latin1.jsonl", b"\n".join([good[0], b'{"title": "Caf\xe9"}', good[1]]) + b"\n")
+    assert [(i["title"], i["line"]) for i in items if isinstance(i, dict)] == [("Good 1", 1), ("Good 2", 3)]
+    (rejected,) = [i for i in items if isinstance(i, Rejected)]
+    assert rejected.reason.startswith(
+        "latin1.jsonl line 2: not UTF-8 text ('utf-8' codec can't decode byte 0xe9"
+    )
+    assert rejected.payload == '{"title": "Caf\ufffd"}'
 
 
 def test_a_byte_order_mark_is_tolerated():
@@ -212,3 +219,61 @@ def test_a_micro_batch_empties_the_inbox_and_leaves_unfinished_files(settings):
     assert sorted(p.name for p in settings.inbox_dir.iterdir() if p.is_file()) == ["c.jsonl.part"]
     assert sorted(p.name for p in settings.inbox_processed_dir.iterdir()) == ["a.jsonl"]
     assert sorted(p.name for p in settings.inbox_rejected_dir.iterdir()) == ["b.jsonl", "b.jsonl.reason.txt"]
+
+
+def test_a_file_named_as_unfinished_is_reported_once_past_the_grace(settings):
+    old = time.time() - 2 * 3600
+    drop(settings, ".forgotten.jsonl", line(), mtime=int(old))
+    drop(settings, "stuck.jsonl.part", line(), mtime=int(old))
+    drop(settings, ".just-started.jsonl.tmp", line())
+    drop(settings, "ready.jsonl", line(), mtime=int(old))
+    assert inbox.overdue_files(settings) == [".forgotten.jsonl", "stuck.jsonl.part"]
+    assert inbox.overdue_files(settings.replace(inbox_grace=3 * 3600)) == []
+
+
+def test_links_and_other_non_files_are_taken_to_be_rejected_and_never_read(settings, tmp_path):
+    outside = tmp_path / "outside.jsonl"
+    outside.write_text(line(title="Never read through a link") + "\n")
+    (settings.inbox_dir / "link.jsonl").symlink_to(outside)
+    (settings.inbox_dir / "dangling.jsonl").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(settings.inbox_dir / "pipe.jsonl")
+    (settings.inbox_dir / "folder.jsonl").mkdir()
+    drop(settings, "good.jsonl", line())
+    taken = sorted(p.name for p in inbox.ready_files(settings))
+    assert taken == ["dangling.jsonl", "good.jsonl", "link.jsonl", "pipe.jsonl"]
+    with pytest.raises(inbox.CannotLand, match=rf"^a symbolic link \(to {outside}\), never followed$"):
+        inbox.read(settings.inbox_dir / "link.jsonl")
+    with pytest.raises(inbox.CannotLand, match="never followed"):
+        inbox.read(settings.inbox_dir / "dangling.jsonl")
+    with pytest.raises(inbox.CannotLand, match=r"^not a regular file$"):  # and it does not block
+        inbox.read(settings.inbox_dir / "pipe.jsonl")
+    assert [p.name for p in inbox.fetch(DAY, settings)] == ["good.jsonl"]
+
+
+def test_a_file_that_may_not_be_read_cannot_land(tmp_path):
+    folder = Path(tempfile.mkdtemp())  # world-traversable, unlike tmp_path, for the unprivileged child
+    try:
+        folder.chmod(0o755)
+        secret = folder / "secret.jsonl"
+        secret.write_text(line())
+        secret.chmod(0o000)
+        if os.geteuid() != 0:
+            with pytest.raises(inbox.CannotLand, match=r"^cannot be read: Permission denied$"):
+                inbox.read(secret)
+            return
+        # root reads through permissions: read it as nobody, in a child process
+        child = os.fork()
+        if child == 0:
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                inbox.read(secret)
+                os._exit(1)
+            except inbox.CannotLand as error:
+                os._exit(0 if str(error) == "cannot be read: Permission denied" else 2)
+            except BaseException:
+                os._exit(3)
+        assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
+    finally:
+        secret.unlink()
+        folder.rmdir()

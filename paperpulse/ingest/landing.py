@@ -22,7 +22,7 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from paperpulse.files import atomic_write, fsync
+from paperpulse.files import NAME_MAX, atomic_write, fit_name, fsync
 from paperpulse.ingest import sources
 from paperpulse.ingest.records import EARLIEST_DAY, day_problem
 from paperpulse.ingest.sources import Payload, Source
@@ -117,12 +117,16 @@ def land(settings: Settings, source: str, day: date, folder: Path | None = None)
     return landed_files(folder), True
 
 
-def land_inbox_file(settings: Settings, path: Path, day: date) -> Path:
-    """Copy one inbox file into landing under a name made from its content; landing it twice is a no-op."""
-    body = path.read_bytes()
-    name = Path(path.name)
+# A landed inbox file is named <stem>-<sha12><suffix>, and written as .<that>.tmp first: a long name is
+# cut short to leave room for both.
+INBOX_NAME_ROOM = NAME_MAX - len("-123456789abc") - len("..tmp")
+
+
+def land_inbox_file(settings: Settings, name: str, body: bytes, day: date) -> Path:
+    """Land one inbox file's bytes under a name made from its content; landing it twice is a no-op."""
+    fitted = Path(fit_name(name, INBOX_NAME_ROOM))
     digest = hashlib.sha256(body).hexdigest()[:12]
-    target = interval_dir(settings, "inbox", day) / f"{name.stem}-{digest}{name.suffix}"
+    target = interval_dir(settings, "inbox", day) / f"{fitted.stem}-{digest}{fitted.suffix}"
     if not target.exists():
         atomic_write(target, body)
     return target

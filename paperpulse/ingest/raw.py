@@ -69,6 +69,7 @@ class Batch:
     snapshots: pd.DataFrame | None = None  # upvotes observed (hf_daily), see upvote_snapshots
     landed_at: datetime | None = None  # when the interval landed: recorded in raw.source_watermarks
     landed_files: int = 0
+    superseded: int = 0  # records replaced by a later one of the same paper in the batch (quarantined)
 
 
 @dataclass
@@ -79,6 +80,7 @@ class LoadStats:
     quarantined: int = 0
     relinked: int = 0  # title-keyed rows merged into the paper with their arXiv id
     snapshots: int = 0  # upvote snapshots added
+    superseded: int = 0  # of the quarantined: records replaced by a later one of the same paper
 
     @property
     def loaded(self) -> int:
@@ -114,11 +116,40 @@ def _quarantine_row(source: str, day: str, landed_file: str, reason: str, payloa
     }
 
 
+def _where(landed_file: str, item: dict) -> str:
+    return f"{landed_file} line {item['line']}" if item.get("line") else landed_file
+
+
+def _superseded_reason(earlier: tuple[str, dict], later: tuple[str, dict]) -> str:
+    (earlier_file, earlier_item), (later_file, later_item) = earlier, later
+    again = (
+        f"line {later_item['line']}"
+        if later_file == earlier_file and later_item.get("line")
+        else _where(later_file, later_item)
+    )
+    return (
+        f"{_where(earlier_file, earlier_item)}: paper {earlier_item['paper_id']} again at {again} with "
+        "another title, abstract or listing; the later one was kept"
+    )
+
+
+def _same_record(a: dict, b: dict) -> bool:
+    """The same paper text, and the same listing when on the same day."""
+    same_text = (a["title"].strip(), a["abstract"].strip()) == (b["title"].strip(), b["abstract"].strip())
+    return same_text and (
+        a["listed_date"] != b["listed_date"] or (a.get("extra") or {}) == (b.get("extra") or {})
+    )
+
+
 def prepare_batch(source: str, day: str, parsed: Iterable[tuple[str, dict | Rejected]]) -> Batch:
-    """Split (landed file, parsed item) pairs into good papers and quarantined rows."""
+    """Split (landed file, parsed item) pairs into good papers and quarantined rows. A paper twice in the
+    batch with another text (or another listing of the same day) keeps the later record: each earlier one
+    is quarantined, saying so."""
     papers: dict[str, dict] = {}
     listings: dict[tuple, dict] = {}
     quarantine: list[dict] = []
+    kept: dict[str, tuple[str, dict]] = {}  # paper_id -> (landed file, record) of its latest record
+    superseded = 0
     for landed_file, item in parsed:
         if isinstance(item, Rejected):
             quarantine.append(_quarantine_row(source, day, landed_file, item.reason, item.payload))
@@ -128,6 +159,13 @@ def prepare_batch(source: str, day: str, parsed: Iterable[tuple[str, dict | Reje
             payload = json.dumps(item, ensure_ascii=False, default=str)
             quarantine.append(_quarantine_row(source, day, landed_file, reason, payload))
             continue
+        earlier = kept.get(item["paper_id"])
+        if earlier and not _same_record(earlier[1], item):
+            reason = _superseded_reason(earlier, (landed_file, item))
+            payload = json.dumps(earlier[1], ensure_ascii=False, default=str)
+            quarantine.append(_quarantine_row(source, day, earlier[0], reason, payload))
+            superseded += 1
+        kept[item["paper_id"]] = (landed_file, item)
         title, abstract = item["title"].strip(), item["abstract"].strip()
         papers[item["paper_id"]] = {
             "paper_id": item["paper_id"],
@@ -153,6 +191,7 @@ def prepare_batch(source: str, day: str, parsed: Iterable[tuple[str, dict | Reje
             list(listings.values()), columns=["paper_id", "source", "listed_date", "extra"]
         ),
         quarantine=pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS),
+        superseded=superseded,
     )
 
 
@@ -395,6 +434,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadStats:
         quarantined=len(quarantine),
         relinked=relinked,
         snapshots=added_snapshots,
+        superseded=batch.superseded,
     )
 
 

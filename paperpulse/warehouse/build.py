@@ -38,10 +38,11 @@ class SourceFreshness:
     age_seconds: float | None = None  # since the newest loaded_at
     warn_after: str = ""  # "3 days"
     error_after: str = ""
+    empty: bool = False  # no row loaded yet (dbt then dates the newest row to the year 1)
 
     @property
     def stale(self) -> bool:
-        return self.status in ("warn", "error")
+        return self.status in ("warn", "error") and not self.empty
 
     def describe(self) -> str:
         if self.age_seconds is None:
@@ -129,6 +130,7 @@ def source_freshness(result: dict) -> SourceFreshness:
         age_seconds=result.get("max_loaded_at_time_ago_in_s"),
         warn_after=after(criteria.get("warn_after")),
         error_after=after(criteria.get("error_after")),
+        empty=str(result.get("max_loaded_at") or "").startswith("0001-"),
     )
 
 

@@ -190,7 +190,7 @@ def parquet_fingerprint(parquet_dir: Path) -> str | None:
     if not info.is_file():
         return None
     with duckdb.connect() as con:
-        return con.execute(f"select fingerprint from read_parquet('{info}')").fetchone()[0]
+        return con.execute("select fingerprint from read_parquet(?)", [str(info)]).fetchone()[0]
 
 
 @contextmanager
@@ -200,9 +200,9 @@ def attached(settings: Settings, published: Published | None) -> Iterator[duckdb
     if not settings.build_db.exists():
         raise FileNotFoundError(f"no build file at {settings.build_db}: run `paperpulse run` first")
     with duckdb.connect(config=settings.duckdb_config) as con:
-        con.execute(f"attach '{settings.build_db}' as build (read_only)")
+        con.execute("attach ? as build (read_only)", [str(settings.build_db)])
         if published:
-            con.execute(f"attach '{settings.serving_db}' as serving (read_only)")
+            con.execute("attach ? as serving (read_only)", [str(settings.serving_db)])
         yield con
 
 
@@ -278,7 +278,7 @@ def spare_plan(con: duckdb.DuckDBPyConnection, settings: Settings, built: Hashes
     if not spare.exists():
         return None
     try:
-        con.execute(f"attach '{spare}' as spare (read_only)")
+        con.execute("attach ? as spare (read_only)", [str(spare)])
     except duckdb.Error:
         return None  # locked by a writer, or not a DuckDB file: copy instead
     try:
@@ -327,7 +327,7 @@ def stage_serving(
         con, on_spare = open_staged(settings, staged_db, spare_how is not None)
     how, changed = (spare_how, CHANGED_SINCE_SPARE) if on_spare else (how, CHANGED)
     with con:
-        con.execute(f"attach '{settings.build_db}' as build (read_only)")
+        con.execute("attach ? as build (read_only)", [str(settings.build_db)])
         with transaction(con):
             for mart, method in how.items():
                 if method == DELTA:
@@ -374,8 +374,8 @@ def _write_month(con: duckdb.DuckDBPyConnection, mart: str, month: str, folder: 
     start = f"date '{month}-01'"
     con.execute(
         f"copy (select * from {mart} where first_listed_date >= {start} "
-        f"and first_listed_date < {start} + interval 1 month) to '{folder / f'{month}.parquet'}' "
-        "(format parquet)"
+        f"and first_listed_date < {start} + interval 1 month) to ? (format parquet)",
+        [str(folder / f"{month}.parquet")],
     )
 
 
@@ -399,19 +399,19 @@ def stage_parquet(
                 if method == KEEP:
                     os.link(previous / f"{mart}.parquet", target)
                 else:
-                    con.execute(f"copy {mart} to '{target}' (format parquet)")
+                    con.execute(f"copy {mart} to ? (format parquet)", [str(target)])
                 continue
             target.mkdir()
             months = _months(con, mart)
             if not months:  # readers of an empty folder would find no files, so: one without rows
                 empty = target / "empty.parquet"
-                con.execute(f"copy (select * from {mart} limit 0) to '{empty}' (format parquet)")
+                con.execute(f"copy (select * from {mart} limit 0) to ? (format parquet)", [str(empty)])
             for month in sorted(months):
                 if method == REPLACE or month in rewrite.get(mart, ()):
                     _write_month(con, mart, month, target)
                 else:
                     os.link(previous / f"{mart}.parquet" / f"{month}.parquet", target / f"{month}.parquet")
-        con.execute(f"copy {PUBLISH_INFO} to '{version / f'{PUBLISH_INFO}.parquet'}' (format parquet)")
+        con.execute(f"copy {PUBLISH_INFO} to ? (format parquet)", [str(version / f"{PUBLISH_INFO}.parquet")])
     for path in [*version.rglob("*"), version]:
         fsync(path)
 

@@ -85,4 +85,5 @@ trending as (
 
 )
 
-select * from trending
+-- No papers yet (an inbox run on an empty warehouse): no "today", so no rows.
+select * from trending where as_of_day is not null

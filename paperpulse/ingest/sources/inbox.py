@@ -2,11 +2,15 @@
 
 Dropping a file: write it under a name starting with "." or ending in ".tmp" or ".part" (or in another
 folder on the same filesystem), then rename it to its final name: a rename is atomic, so a half-written
-file is never read. Files whose names do not end in ".jsonl" are rejected whole.
+file is never read. A file still named so after `inbox_grace` seconds is reported by every run (it
+waits for a rename that may never come). Files whose names do not end in ".jsonl" are rejected whole,
+and so are files that cannot be read: a symbolic link (never followed), anything but a regular file, a
+file the pipeline may not read.
 
 One paper per line: {"title": ..., "abstract": ..., "arxiv_id" (or "id"): optional,
 "listed_date": optional YYYY-MM-DD (default: the day it is ingested), anything else: kept in extra}.
-A line of the arXiv metadata snapshot is such a line. Blank lines are skipped.
+A line of the arXiv metadata snapshot is such a line. Blank lines are skipped; each line is decoded by
+itself, so a bad byte costs only its line. A record carries its line number (`line`).
 
 After its records are loaded, a file moves to processed/, or to rejected/ with <name>.reason.txt when
 no line of it was a usable paper. A file with some bad lines is processed, with the reasons beside it.
@@ -14,12 +18,17 @@ no line of it was a usable paper. A file with some bad lines is processed, with 
 
 from __future__ import annotations
 
+import codecs
 import json
+import logging
 import os
+import stat
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from paperpulse.files import NAME_MAX, fit_name
 from paperpulse.ingest.records import invalid_reason, paper_id_for
 from paperpulse.ingest.sources import Payload, Rejected, Source
 from paperpulse.ingest.sources.arxiv import split_id, unwrap
@@ -27,33 +36,70 @@ from paperpulse.settings import Settings
 
 NAME = "inbox"
 NOT_READY_SUFFIXES = (".tmp", ".part")
+REASON_SUFFIX = ".reason.txt"
+log = logging.getLogger(__name__)
+
+
+class CannotLand(Exception):
+    """A file in the inbox that cannot be read as itself (a link, not a regular file, unreadable): it is
+    rejected alone, with this reason."""
 
 
 def default_day(settings: Settings) -> date:
     return datetime.now(UTC).date()
 
 
-def is_ready(path: Path) -> bool:
-    name = path.name
-    return not name.startswith(".") and not name.endswith(NOT_READY_SUFFIXES) and path.is_file()
+def is_finished(name: str) -> bool:
+    """Named as a finished file (not `.x`, `x.tmp` or `x.part`)."""
+    return not name.startswith(".") and not name.endswith(NOT_READY_SUFFIXES)
+
+
+def _entries(settings: Settings) -> Iterator[tuple[Path, os.stat_result]]:
+    """What the inbox holds but folders (processed/, rejected/), each with its own lstat: a link is
+    never followed, not even to look at what it points to."""
+    if not settings.inbox_dir.is_dir():
+        return
+    for path in settings.inbox_dir.iterdir():
+        try:
+            status = path.lstat()
+        except FileNotFoundError:
+            continue  # moved away meanwhile
+        if not stat.S_ISDIR(status.st_mode):
+            yield path, status
 
 
 def ready_files(settings: Settings) -> list[Path]:
-    """Files fully written into the inbox, oldest first."""
-    if not settings.inbox_dir.is_dir():
-        return []
-    found = []
-    for path in settings.inbox_dir.iterdir():
-        try:
-            if is_ready(path):
-                found.append((path.stat().st_mtime_ns, path.name, path))
-        except FileNotFoundError:
-            continue  # moved away meanwhile
+    """Files fully written into the inbox, oldest first (links and other non-files too: taking them
+    rejects them)."""
+    found = [(s.st_mtime_ns, p.name, p) for p, s in _entries(settings) if is_finished(p.name)]
     return [path for _, _, path in sorted(found)]
 
 
+def overdue_files(settings: Settings) -> list[str]:
+    """Names of the files still named as unfinished `settings.inbox_grace` seconds after they last
+    changed: each run reports them, since a rename they wait for may never come."""
+    cutoff = time.time() - settings.inbox_grace
+    return sorted(p.name for p, s in _entries(settings) if not is_finished(p.name) and s.st_mtime < cutoff)
+
+
 def read(path: Path) -> Payload:
-    return Payload(path.name, path.read_bytes())
+    """The file's bytes, from the file itself: never through a symbolic link, never from anything but a
+    regular file (a FIFO would block, a device never ends). CannotLand says why not."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        if path.is_symlink():
+            raise CannotLand(f"a symbolic link (to {os.readlink(path)}), never followed") from None
+        raise CannotLand(f"cannot be read: {error.strerror or error}") from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise CannotLand("not a regular file")
+        try:
+            return Payload(path.name, file.read())
+        except OSError as error:
+            raise CannotLand(f"cannot be read: {error.strerror or error}") from None
 
 
 def fetch(day: date, settings: Settings) -> Iterator[Payload]:
@@ -61,7 +107,7 @@ def fetch(day: date, settings: Settings) -> Iterator[Payload]:
     for path in ready_files(settings):
         try:
             yield read(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, CannotLand):
             continue
 
 
@@ -107,17 +153,21 @@ def parse(payload: Payload, day: date, settings: Settings) -> Iterator[dict | Re
     if not name.endswith(".jsonl"):
         yield Rejected(f"{name}: not a .jsonl file", payload.body.decode("utf-8", errors="replace"))
         return
-    try:
-        text = payload.body.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        yield Rejected(f"{name}: not UTF-8 text ({e})", payload.body.decode("utf-8", errors="replace"))
-        return
-    # Split on newlines only: str.splitlines also splits on U+2028, which JSON strings may hold.
-    for number, line in enumerate(text.split("\n"), start=1):
+    body = payload.body.removeprefix(codecs.BOM_UTF8)
+    # Split on newlines only (a byte that is never part of another UTF-8 character): str.splitlines also
+    # splits on U+2028, which JSON strings may hold. Each line is decoded by itself.
+    for number, raw in enumerate(body.split(b"\n"), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield Rejected(
+                f"{name} line {number}: not UTF-8 text ({e})", raw.decode("utf-8", errors="replace")
+            )
+            continue
         if not line.strip():
             continue
         try:
-            yield record(json.loads(line), day)
+            yield record(json.loads(line), day) | {"line": number}
         except json.JSONDecodeError as e:
             yield Rejected(f"{name} line {number}: not JSON ({e})", line)
         except ValueError as e:
@@ -125,11 +175,13 @@ def parse(payload: Payload, day: date, settings: Settings) -> Iterator[dict | Re
 
 
 def _free(folder: Path, name: str) -> Path:
-    """folder/name, or folder/<stem>.<n><suffix> when a file of that name is already there."""
+    """folder/name, or folder/<stem>.<n><suffix> when a file of that name is already there (a long name
+    cut short, to leave room for the number and the reason file's suffix)."""
     folder.mkdir(parents=True, exist_ok=True)
+    name = fit_name(name, NAME_MAX - len(REASON_SUFFIX) - len(".99999"))
     target, stem, suffix = folder / name, Path(name).stem, Path(name).suffix
     n = 1
-    while target.exists() or target.with_name(f"{target.name}.reason.txt").exists():
+    while target.is_symlink() or target.exists() or target.with_name(target.name + REASON_SUFFIX).exists():
         target, n = folder / f"{stem}.{n}{suffix}", n + 1
     return target
 
@@ -137,7 +189,7 @@ def _free(folder: Path, name: str) -> Path:
 def _move(path: Path, folder: Path, reason: str | None) -> Path:
     target = _free(folder, path.name)
     if reason:
-        target.with_name(f"{target.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+        target.with_name(target.name + REASON_SUFFIX).write_text(reason + "\n", encoding="utf-8")
     os.replace(path, target)
     return target
 
