@@ -47,6 +47,13 @@ mentions as (
 
 ),
 
+code_links as (
+
+    select * from {{ ref('int_paper_code_links') }}
+    {{ where_changed() }}
+
+),
+
 results as (
 
     select
@@ -64,6 +71,10 @@ final as (
         papers.paper_id,
         papers.arxiv_id,
         case when papers.arxiv_id is not null then 'https://arxiv.org/abs/' || papers.arxiv_id end as arxiv_url,
+        coalesce(
+            'https://arxiv.org/abs/' || papers.arxiv_id,
+            'https://arxiv.org/search/?searchtype=title&query=' || url_encode(papers.title)
+        ) as paper_url,
         papers.title,
         papers.abstract,
         papers.first_source,
@@ -77,6 +88,8 @@ final as (
         len(coalesce(topics.topics, cast([] as varchar[]))) as topic_count,
         coalesce(mentions.mention_count, 0) as mention_count,
         coalesce(results.result_count, 0) as result_count,
+        coalesce(code_links.code_urls, cast([] as varchar[])) as code_urls,
+        coalesce(len(code_links.code_urls) > 0 or code_links.code_link_hidden, false) as has_code,
         papers.loaded_at,
         papers.updated_at
     from papers
@@ -90,6 +103,8 @@ final as (
         on papers.paper_id = mentions.paper_id
     left join results
         on papers.paper_id = results.paper_id
+    left join code_links
+        on papers.paper_id = code_links.paper_id
 
 )
 
