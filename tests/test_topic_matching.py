@@ -107,7 +107,8 @@ def test_word_by_word_matching_equals_the_regular_expressions(tmp_path):
         # a title of its own: a title-keyed row with an arXiv paper's title would merge into that paper
         # twice: a topic named once in passing in the abstract is no match
         records[0]
-        | {"paper_id": f"tricky-{n}", "arxiv_id": None, "title": f"Tricky {n}", "abstract": f"{text}{suffix} {text}"}
+        | {"paper_id": f"tricky-{n}", "arxiv_id": None, "title": f"Tricky {n}"}
+        | {"abstract": f"{text}{suffix} {text}"}
         for n, text in enumerate(TRICKY)
     ]
     build_db = tmp_path / "build.duckdb"
