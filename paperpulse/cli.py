@@ -11,7 +11,7 @@ from datetime import date
 import duckdb
 
 from extract import cli as extract_cli
-from paperpulse import bench, query
+from paperpulse import bench, query, search, search_bench
 from paperpulse.errors import BuildFailed, DigestNotSent, GateFailed, SourceFailed, WarehouseBusy
 from paperpulse.ingest import sources
 from paperpulse.settings import Settings
@@ -227,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     query_command.add_argument("--max-rows", type=int, default=100, help="rows shown in table format")
     query_command.set_defaults(func=cmd_query)
 
+    search.add_commands(commands)
+    search_bench.add_command(commands)
     extract_cli.add_commands(commands)
     bench.add_command(commands)
     return parser

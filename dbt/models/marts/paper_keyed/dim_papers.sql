@@ -54,6 +54,14 @@ code_links as (
 
 ),
 
+search_lengths as (
+
+    select distinct paper_id, doc_length as search_length
+    from {{ ref('search_postings') }}
+    {{ where_changed() }}
+
+),
+
 results as (
 
     select
@@ -90,6 +98,8 @@ final as (
         coalesce(results.result_count, 0) as result_count,
         coalesce(code_links.code_urls, cast([] as varchar[])) as code_urls,
         coalesce(len(code_links.code_urls) > 0 or code_links.code_link_hidden, false) as has_code,
+        hash(papers.paper_id) as search_key,
+        coalesce(search_lengths.search_length, 0) as search_length,
         papers.loaded_at,
         papers.updated_at
     from papers
@@ -105,6 +115,8 @@ final as (
         on papers.paper_id = results.paper_id
     left join code_links
         on papers.paper_id = code_links.paper_id
+    left join search_lengths
+        on papers.paper_id = search_lengths.paper_id
 
 )
 
