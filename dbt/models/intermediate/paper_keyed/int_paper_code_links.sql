@@ -84,8 +84,8 @@ hidden as (
     from papers
     where regexp_matches(
         abstract,
-        '(?i)(?:\b(?:code|codes|github|implementations?|repository)\b[^.!?]*\bthis https? url'
-        || '|\bthis https? url\b[^.!?]*\b(?:code|codes|github)\b)'
+        '(?i)(?:\b(?:code|codes|codebase|github|implementations?|repository|repo)\b[^.!?]*\bthis https? url'
+        || '|\bthis https? url\b[^.!?]*\b(?:code|codes|codebase|github)\b)'
     )
 
 ),
