@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from extract import cli as extract_cli
-from paperpulse import bench, lock, query
+from paperpulse import bench, lock, query, search, search_bench
 from paperpulse.errors import (
     BuildFailed,
     DigestNotSent,
@@ -344,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     query_command.add_argument("--max-rows", type=int, default=100, help="rows shown in table format")
     query_command.set_defaults(func=cmd_query)
 
+    search.add_commands(commands)
+    search_bench.add_command(commands)
     extract_cli.add_commands(commands)
     bench.add_command(commands)
     return parser

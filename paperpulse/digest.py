@@ -3,7 +3,9 @@ benchmark claims with their evidence, written as Markdown and HTML after each su
 when SMTP settings are given.
 
 It reads the published serving file (read-only, closed when done), so it shows what dashboards show.
-The day is the marts' "today": the latest listed day in the warehouse.
+The day is the marts' "today": the latest listed day in the warehouse. Every paper is a link (its arXiv page,
+else arXiv's search for its title: dim_papers.paper_url) and every text is shown without LaTeX markup
+(paperpulse/text.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import duckdb
 from paperpulse.errors import DigestNotSent
 from paperpulse.files import atomic_write
 from paperpulse.settings import Settings, SmtpSettings
+from paperpulse.text import plain
 
 TOP_PAPERS = 10
 TOPICS_SHOWN = 5
@@ -34,7 +37,7 @@ SOTA_SHOWN = 15
 @dataclass(frozen=True)
 class Paper:
     title: str
-    url: str | None
+    url: str
     note: str  # upvotes or topics
 
 
@@ -59,7 +62,7 @@ class Digest:
     top_papers: list[tuple[str, list[Paper]]]  # (heading, papers): one group, or one per topic
     rising_topics: list[tuple[str, int, int, float, str]]  # label, recent, baseline, growth, trend
     emerging_phrases: list[tuple[str, int, int]]  # phrase, recent, baseline
-    claims: list[tuple[str, str, str, str | None]]  # claim, evidence, paper title, url
+    claims: list[tuple[str, str, str, str]]  # claim, evidence, paper title, paper url
     state_of_the_art: list[SotaClaim]  # the day's raises of a board's best known value
     # boards opened that day: how many, and the first SOTA_SHOWN as (board, model, value)
     new_boards: tuple[int, list[tuple[str, str, str]]]
@@ -99,7 +102,7 @@ def compose(serving_db: Path) -> Digest | None:
         by_upvotes = _rows(
             con,
             """
-            select title, arxiv_url, upvotes from dim_papers
+            select title, paper_url, upvotes from dim_papers
             where first_listed_date = ? and upvotes is not null
             order by upvotes desc, title limit ?""",
             found,
@@ -107,30 +110,38 @@ def compose(serving_db: Path) -> Digest | None:
         )
         if by_upvotes:
             top_by = "upvotes"
-            top = [("", [Paper(t, url, f"{votes} upvotes") for t, url, votes in by_upvotes])]
+            top = [("", [Paper(plain(t), url, f"{votes} upvotes") for t, url, votes in by_upvotes])]
         else:
             top_by = "topic"
             top = _top_papers_by_topic(con, found)
-        rising = _rows(
-            con,
-            """
-            select topic_label, recent_papers, baseline_papers, growth, trend from trending_topics
-            where recent_papers > 0 order by rank, topic_label limit ?""",
-            TOPICS_SHOWN,
-        )
-        phrases = _rows(
-            con,
-            """
-            select phrase, recent_papers, baseline_papers from emerging_phrases
-            order by rank, phrase limit ?""",
-            PHRASES_SHOWN,
-        )
+        rising = [
+            (plain(label), *counts)
+            for label, *counts in _rows(
+                con,
+                """
+                select topic_label, recent_papers, baseline_papers, growth, trend from trending_topics
+                where recent_papers > 0 order by rank, topic_label limit ?""",
+                TOPICS_SHOWN,
+            )
+        ]
+        phrases = [
+            (plain(phrase), *counts)
+            for phrase, *counts in _rows(
+                con,
+                """
+                select phrase, recent_papers, baseline_papers from emerging_phrases
+                order by rank, phrase limit ?""",
+                PHRASES_SHOWN,
+            )
+        ]
         # claims naming a model, a dataset and a metric first: those are the ones a reader can place
         claims = _rows(
             con,
             """
-            select n.name, n.detail, n.paper_title, n.arxiv_url
-            from whats_new n join fct_benchmark_results r on n.item_id = r.result_id
+            select n.name, n.detail, n.paper_title, p.paper_url
+            from whats_new n
+            join fct_benchmark_results r on n.item_id = r.result_id
+            join dim_papers p on p.paper_id = n.paper_id
             where n.item_type = 'claim'
             order by (r.model is null)::int + (r.dataset is null)::int + (r.metric is null)::int,
                 r.kind, n.paper_title, n.item_id
@@ -138,13 +149,13 @@ def compose(serving_db: Path) -> Digest | None:
             CLAIMS_SHOWN,
         )
         state_of_the_art = [
-            SotaClaim(board, model, value, _previous_best(*previous), evidence, title, url)
+            SotaClaim(board, model, value, _previous_best(*previous), plain(evidence), plain(title), url)
             for board, model, value, *previous, evidence, title, url in _rows(
                 con,
                 """
                 select s.board, s.model, s.value_text || s.unit_as_written,
                     s.previous_model, s.previous_value, s.unit, s.previous_listed_date,
-                    s.evidence, s.paper_title, p.arxiv_url
+                    s.evidence, s.paper_title, p.paper_url
                 from sota_progression s join dim_papers p using (paper_id)
                 where s.first_listed_date = ? and s.step > 1
                 order by s.board, s.result_id
@@ -152,6 +163,9 @@ def compose(serving_db: Path) -> Digest | None:
                 found,
                 SOTA_SHOWN,
             )
+        ]
+        claims = [
+            (plain(claim), plain(evidence), plain(title), url) for claim, evidence, title, url in claims
         ]
         opened = _rows(
             con,
@@ -181,7 +195,9 @@ def _new_boards_line(digest: Digest) -> str:
 
 def _top_papers_by_topic(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[str, list[Paper]]]:
     """Without upvotes: today's papers under each of the fastest-growing topics, the ones with the most
-    extracted claims and mentions first."""
+    extracted claims and mentions first. A paper is listed once, under the shown topic it matches most
+    strongly (a keyword in its title first, then the most keyword occurrences), and only under a topic it
+    matches (paper_topics)."""
     rows = _rows(
         con,
         """
@@ -189,13 +205,16 @@ def _top_papers_by_topic(con: duckdb.DuckDBPyConnection, day: date) -> list[tupl
             select topic_id, topic_label, rank from trending_topics
             where recent_papers > 0 order by rank, topic_label limit ?
         ),
-        -- each paper once, under the best-ranked of its topics
+        -- each paper once, under the shown topic it matches most strongly
         placed as (
-            select t.topic_id, t.topic_label, t.rank, p.title, p.arxiv_url, p.result_count, p.mention_count
+            select t.topic_id, t.topic_label, t.rank, p.title, p.paper_url, p.result_count, p.mention_count
             from topics t
             join paper_topics pt using (topic_id)
             join dim_papers p on p.paper_id = pt.paper_id and p.first_listed_date = ?
-            qualify row_number() over (partition by p.paper_id order by t.rank, t.topic_label) = 1
+            qualify row_number() over (
+                partition by p.paper_id
+                order by pt.matched_in_title desc, pt.keyword_hits desc, t.rank, t.topic_label
+            ) = 1
         ),
         papers as (
             select *, row_number() over (
@@ -203,7 +222,7 @@ def _top_papers_by_topic(con: duckdb.DuckDBPyConnection, day: date) -> list[tupl
             ) as nth
             from placed
         )
-        select topic_label, title, arxiv_url, result_count from papers where nth <= ?
+        select topic_label, title, paper_url, result_count from papers where nth <= ?
         order by rank, topic_label, nth""",
         TOPICS_SHOWN,
         day,
@@ -212,7 +231,7 @@ def _top_papers_by_topic(con: duckdb.DuckDBPyConnection, day: date) -> list[tupl
     groups: dict[str, list[Paper]] = {}
     for label, title, url, results in rows:
         note = f"{results} benchmark claim{'s' * (results != 1)}" if results else ""
-        groups.setdefault(label, []).append(Paper(title, url, note))
+        groups.setdefault(plain(label), []).append(Paper(plain(title), url, note))
     return list(groups.items())
 
 
@@ -221,8 +240,8 @@ def markdown_text(text: str) -> str:
     return re.sub(r"([`*_\[\]<>#|])", r"\\\1", text)
 
 
-def _md_link(title: str, url: str | None) -> str:
-    return f"[{markdown_text(title)}]({url})" if url else markdown_text(title)
+def _md_link(title: str, url: str) -> str:
+    return f"[{markdown_text(title)}]({url})"
 
 
 def render_markdown(digest: Digest) -> str:
@@ -277,8 +296,8 @@ def render_markdown(digest: Digest) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _html_link(title: str, url: str | None) -> str:
-    return f'<a href="{html.escape(url)}">{html.escape(title)}</a>' if url else html.escape(title)
+def _html_link(title: str, url: str) -> str:
+    return f'<a href="{html.escape(url)}">{html.escape(title)}</a>'
 
 
 def render_html(digest: Digest) -> str:

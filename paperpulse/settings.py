@@ -38,11 +38,12 @@ MARTS = (
     "model_dataset_pairs",
     "leaderboard_improvements",
     "whats_new",
+    "search_postings",
 )
 # Marts with a row set per paper, built incrementally by paper in dbt (macros/incremental.sql): publish
 # replaces only the changed papers' rows in them, and splits their Parquet copy into a file per month
 # of first listing, so that a day's papers rewrite one month, not the whole mart.
-PAPER_MARTS = ("dim_papers", "fct_mentions", "fct_benchmark_results", "paper_topics")
+PAPER_MARTS = ("dim_papers", "fct_mentions", "fct_benchmark_results", "paper_topics", "search_postings")
 
 CommaSeparated = Annotated[tuple[str, ...], NoDecode]
 CommaSeparatedDays = Annotated[tuple[int, ...], NoDecode]

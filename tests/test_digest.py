@@ -19,6 +19,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from paperpulse import digest
 from paperpulse.errors import DigestNotSent
 from paperpulse.settings import Settings, SmtpSettings
+from paperpulse.text import plain
 from tests.conftest import REPO, copy_home, run_cli
 
 DAY = "2024-03-11"
@@ -239,3 +240,89 @@ def test_the_digest_reads_only_the_marts_its_exposure_lists(published_home, tmp_
     marts = exposure_marts("paperpulse_daily_digest")
     subset = only_marts(published_home / "serving.duckdb", marts, tmp_path / "subset.duckdb")
     assert digest.compose(subset) == digest.compose(published_home / "serving.duckdb")
+
+
+def top_paper_lines(markdown: str) -> dict[str, list[str]]:
+    """The Markdown digest's top papers: heading -> its paper lines."""
+    section = markdown.split("## Top papers", 1)[1].split("\n## ", 1)[0]
+    groups: dict[str, list[str]] = {}
+    heading = ""
+    for line in section.splitlines():
+        if line.startswith("### "):
+            heading = line[4:]
+        elif line.startswith("- "):
+            groups.setdefault(heading, []).append(line)
+    return groups
+
+
+def test_a_paper_is_listed_only_under_a_topic_it_matches(first_run):
+    """Squeezeformer, a speech model, once appeared under Large language models: its abstract says
+    "without external language models" once. Now one passing use is no match, and each paper goes under the
+    shown topic it matches most strongly."""
+    home, _ = first_run
+    composed = digest.compose(home / "serving.duckdb")
+    with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as con:
+        matched = set(
+            con.execute(
+                "select pt.topic_label, p.title from paper_topics pt join dim_papers p using (paper_id)"
+            ).fetchall()
+        )
+        squeezeformer = {
+            label
+            for (label,) in con.execute(
+                "select topic_label from paper_topics join dim_papers using (paper_id) "
+                "where title like 'Squeezeformer:%'"
+            ).fetchall()
+        }
+    listed = [(heading, paper.title) for heading, papers in composed.top_papers for paper in papers]
+    assert len(listed) >= 10
+    assert all((heading, title) in matched for heading, title in listed)
+    assert "Large language models" not in squeezeformer
+    assert squeezeformer == {"Speech & audio", "Architectures & sequence models"}
+    groups = top_paper_lines(digest.render_markdown(composed))
+    assert not any("Squeezeformer" in line for line in groups.get("Large language models", []))
+
+
+def test_every_paper_in_the_digest_is_a_link(first_run):
+    home, _ = first_run
+    markdown = (home / "digests" / f"{DAY}.md").read_text()
+    page = (home / "digests" / f"{DAY}.html").read_text()
+    papers = [line for lines in top_paper_lines(markdown).values() for line in lines]
+    claims = [line for line in markdown.splitlines() if line.startswith("- **")]
+    assert papers and claims
+    # the bundled page gives no arXiv ids: a paper links to arXiv's search for its title
+    link = re.compile(r"\]\(https://arxiv\.org/(abs/\S+|search/\?searchtype=title&query=\S+)\)")
+    assert all(link.search(line) for line in papers + claims), [
+        line for line in papers if not link.search(line)
+    ]
+    items = re.findall(r"<li>(.*?)</li>", page.split("<h2>Rising topics</h2>")[0], re.S)
+    items += re.findall(r"<li><b>.*?</li>", page.split("<h2>New benchmark claims</h2>")[1], re.S)
+    assert items and all('<a href="https://arxiv.org/' in item for item in items)
+
+
+LATEX = [r"\%", "Table~1", r"$\times$", r"\textbf", r"\emph", "$"]
+
+
+def test_the_digest_shows_no_latex(home):
+    """Titles, claims and evidence as arXiv has them, LaTeX and all, are shown as plain text."""
+    with duckdb.connect(str(home / "serving.duckdb")) as con:
+        con.execute(
+            r"update dim_papers set title = title || ': 93.3\% in Table~1, 3$\times$ faster, \textbf{bold}'"
+        )
+        con.execute(r"""update whats_new set detail = detail || ' (93.3\% on Table~1, 3$\times$ \textbf{x})',
+            name = name || ' \emph{93.3\%}', paper_title = paper_title || ' \textbf{b}'""")
+    composed = digest.compose(home / "serving.duckdb")
+    texts = [digest.render_markdown(composed), digest.render_html(composed)]
+    for text in texts:
+        assert not [leftover for leftover in LATEX if leftover in text]
+        assert "93.3% in Table 1, 3× faster, bold" in text
+        assert "93.3% on Table 1, 3× x" in text
+
+
+def test_latex_leftovers_become_plain_text():
+    assert plain(r"achieves 93.3\% top-1 on ImageNet~\cite{deng}") == "achieves 93.3% top-1 on ImageNet"
+    assert plain(r"a 3$\times$ speedup with $\alpha \leq 0.5$") == "a 3× speedup with α ≤ 0.5"
+    assert plain(r"\textbf{Code: \href{this https URL}{\texttt{\textcolor{cyan}{here}}}}") == "Code: here"
+    assert plain(r"see Fig.~2 and \emph{et~al.} --- ``quoted''") == "see Fig. 2 and et al. — “quoted”"
+    assert plain(r"$O(n^{2})$ and TP\_rate \& more") == "O(n^2) and TP_rate & more"
+    assert plain("no markup here: 93.3% ~10x") == "no markup here: 93.3% ~10x"

@@ -25,6 +25,7 @@ INCREMENTAL = [
     "intermediate.int_results_canonicalised",
     "intermediate.int_entity_papers",
     "intermediate.int_entities_aggregated",
+    "intermediate.int_paper_code_links",
     *(f"marts.{mart}" for mart in PAPER_MARTS),
 ]
 

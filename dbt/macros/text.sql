@@ -10,3 +10,9 @@
 {% macro topic_text(expression) -%}
     trim(regexp_replace(replace(lower({{ expression }}), '-', ' '), '\s\s+|[\t\n\f\r]', ' ', 'g'))
 {%- endmacro %}
+
+{#- A text's word runs in order (topic_text, then every run of characters that is neither a word character nor a
+    space becomes ' | '), with an empty string or '|' between two runs a plain single space does not separate. -#}
+{% macro topic_words(expression) -%}
+    string_split(regexp_replace({{ topic_text(expression) }}, '[^\w ]+', ' | ', 'g'), ' ')
+{%- endmacro %}

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import duckdb
 
+from paperpulse import search
 from paperpulse.errors import PublishRefused
 from paperpulse.files import fsync
 from paperpulse.hooks import crash_point, stage
@@ -336,8 +337,12 @@ def stage_serving(
                         f"insert into {mart} select * from build.marts.{mart} where paper_id in ({changed})"
                     )
                 elif method == REPLACE:
-                    con.execute(f"create or replace table {mart} as select * from build.marts.{mart}")
+                    order = f" order by {search.ORDER}" if mart == "search_postings" else ""
+                    con.execute(f"create or replace table {mart} as select * from build.marts.{mart}{order}")
                     _copy_comments(con, "build.marts", mart)
+            if how["search_postings"] != KEEP:
+                search.cluster(con, published_whole=how["search_postings"] == REPLACE)
+            search.install(con)  # the search macros, over the marts just staged
             con.execute(
                 f"create or replace table {PUBLISH_INFO} as select ? as run_id, ? as published_at, "
                 "? as fingerprint, ? as row_counts, ? as row_hashes",

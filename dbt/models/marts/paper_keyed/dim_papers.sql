@@ -47,6 +47,21 @@ mentions as (
 
 ),
 
+code_links as (
+
+    select * from {{ ref('int_paper_code_links') }}
+    {{ where_changed() }}
+
+),
+
+search_lengths as (
+
+    select distinct paper_id, doc_length as search_length
+    from {{ ref('search_postings') }}
+    {{ where_changed() }}
+
+),
+
 results as (
 
     select
@@ -64,6 +79,10 @@ final as (
         papers.paper_id,
         papers.arxiv_id,
         case when papers.arxiv_id is not null then 'https://arxiv.org/abs/' || papers.arxiv_id end as arxiv_url,
+        coalesce(
+            'https://arxiv.org/abs/' || papers.arxiv_id,
+            'https://arxiv.org/search/?searchtype=title&query=' || url_encode(papers.title)
+        ) as paper_url,
         papers.title,
         papers.abstract,
         papers.first_source,
@@ -77,6 +96,10 @@ final as (
         len(coalesce(topics.topics, cast([] as varchar[]))) as topic_count,
         coalesce(mentions.mention_count, 0) as mention_count,
         coalesce(results.result_count, 0) as result_count,
+        coalesce(code_links.code_urls, cast([] as varchar[])) as code_urls,
+        coalesce(len(code_links.code_urls) > 0 or code_links.code_link_hidden, false) as has_code,
+        hash(papers.paper_id) as search_key,
+        coalesce(search_lengths.search_length, 0) as search_length,
         papers.loaded_at,
         papers.updated_at
     from papers
@@ -90,6 +113,10 @@ final as (
         on papers.paper_id = mentions.paper_id
     left join results
         on papers.paper_id = results.paper_id
+    left join code_links
+        on papers.paper_id = code_links.paper_id
+    left join search_lengths
+        on papers.paper_id = search_lengths.paper_id
 
 )
 

@@ -27,7 +27,9 @@ select
     papers.first_listed_date,
     papers.first_listed_week,
     matches.matched_keywords,
-    matches.matched_keyword_count
+    matches.matched_keyword_count,
+    matches.matched_in_title,
+    matches.keyword_hits
 from matches
 inner join taxonomy
     on matches.topic_id = taxonomy.topic_id
