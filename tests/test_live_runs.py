@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import MART_TABLES, PAPERPULSE, RAW_TABLES, REPO, copy_home, sha256, table_counts
+from tests.conftest import MART_TABLES, PAPERPULSE, RAW_TABLES, REPO, copy_home, run_cli, sha256, table_counts
 from tests.fault_server import FaultServer, Reply
 from tests.live_feeds import Paper, arxiv_days, hf_days, hf_item, live_env
 
@@ -46,12 +46,11 @@ TABLES = [*RAW_TABLES, "raw.hf_upvote_snapshots", "raw.source_watermarks", *MART
 
 
 def paperpulse(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    completed = subprocess.run(
-        [PAPERPULSE, *args], env={**os.environ, **env}, capture_output=True, text=True, cwd=REPO
-    )
-    if check and completed.returncode != 0:
-        raise AssertionError(f"paperpulse {' '.join(args)} failed:\n{completed.stdout}\n{completed.stderr}")
-    return completed
+    """The command line with `env` added to the environment (in this process: tests/conftest.py run_cli)."""
+    with pytest.MonkeyPatch.context() as patched:
+        for name, value in env.items():
+            patched.setenv(name, value)
+        return run_cli(Path(env["PAPERPULSE_HOME"]), *args, check=check)
 
 
 def serving(home: Path, sql: str) -> list[tuple]:
@@ -176,6 +175,7 @@ def ctrl_c_as_in_a_terminal() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+@pytest.mark.slow
 def test_an_interrupted_backfill_resumes_fetching_each_day_once(tmp_path):
     days = [f"2024-10-0{n}" for n in range(1, 6)]
     listed = {day: [hf_item(Paper(f"2410.{n}000{i}", f"Paper {i} of {day}", ABSTRACT)) for i in (1, 2)]

@@ -81,15 +81,16 @@ def test_a_stale_source_is_shown_and_fails_nothing(published_home, tmp_path):
     ), printed
 
 
-def test_running_again_changes_nothing_and_says_so(published_home):
-    raw_before = table_counts(published_home / "build.duckdb", RAW_TABLES + MART_TABLES)
-    serving_before = sha256(published_home / "serving.duckdb")
-    printed = run_cli(published_home, "run").stdout
+def test_running_again_changes_nothing_and_says_so(published_home, tmp_path):
+    home = copy_home(published_home, tmp_path / "warehouse")  # a run opens the build file for writing
+    raw_before = table_counts(home / "build.duckdb", RAW_TABLES + MART_TABLES)
+    serving_before = sha256(home / "serving.duckdb")
+    printed = run_cli(home, "run").stdout
     assert "0 new, 0 changed, 139 unchanged" in printed
     assert "nothing changed" in printed
-    assert table_counts(published_home / "build.duckdb", RAW_TABLES + MART_TABLES) == raw_before
-    assert sha256(published_home / "serving.duckdb") == serving_before
-    with duckdb.connect(str(published_home / "build.duckdb"), read_only=True) as con:
+    assert table_counts(home / "build.duckdb", RAW_TABLES + MART_TABLES) == raw_before
+    assert sha256(home / "serving.duckdb") == serving_before
+    with duckdb.connect(str(home / "build.duckdb"), read_only=True) as con:
         duplicates = con.execute("select count(*) - count(distinct paper_id) from raw.papers").fetchall()[0][
             0
         ]
