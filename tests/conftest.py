@@ -50,7 +50,7 @@ def settings(tmp_path, monkeypatch) -> Settings:
 
 
 def run_cli(
-    home: Path, *args: str, check: bool = True, in_process: bool = True
+    home: Path | None, *args: str, check: bool = True, in_process: bool = True
 ) -> subprocess.CompletedProcess:
     """Run the real `paperpulse` command line (`paperpulse.cli.main`) against a home folder: its exit status,
     what it printed to stdout and what it wrote to stderr (its error lines and its log).
@@ -58,9 +58,10 @@ def run_cli(
     In this process by default, which saves the interpreter's start and the imports (Great Expectations,
     spaCy: seconds a call) and keeps the extractor loaded between calls. `in_process=False` runs the
     installed entry point as a separate process, for tests where that is the point (a second process
-    opening a file, a process killed or limited from outside)."""
+    opening a file, a process killed or limited from outside). `home` None: PAPERPULSE_HOME as it is (for
+    commands that use no home, such as `extract` and `eval`)."""
     if not in_process:
-        env = {**os.environ, "PAPERPULSE_HOME": str(home)}
+        env = {**os.environ, **({} if home is None else {"PAPERPULSE_HOME": str(home)})}
         completed = subprocess.run([PAPERPULSE, *args], env=env, capture_output=True, text=True, cwd=REPO)
     else:
         completed = _run_main(home, list(args))
@@ -69,7 +70,7 @@ def run_cli(
     return completed
 
 
-def _run_main(home: Path, args: list[str]) -> subprocess.CompletedProcess:
+def _run_main(home: Path | None, args: list[str]) -> subprocess.CompletedProcess:
     """`paperpulse *args` as the entry point runs it, in this process: PAPERPULSE_HOME set and the working
     folder the repository for the call, stdout and stderr captured, the log formatted onto stderr as main()
     sets it up in a process of its own (here pytest's handlers are on the root logger, so its basicConfig
@@ -82,7 +83,8 @@ def _run_main(home: Path, args: list[str]) -> subprocess.CompletedProcess:
     handler.setLevel(logging.NOTSET)
     root, own = logging.getLogger(), logging.getLogger("paperpulse")
     saved = (os.environ.get("PAPERPULSE_HOME"), os.getcwd(), own.level, root.level)
-    os.environ["PAPERPULSE_HOME"] = str(home)
+    if home is not None:
+        os.environ["PAPERPULSE_HOME"] = str(home)
     os.chdir(REPO)
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
