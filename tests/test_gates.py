@@ -53,6 +53,7 @@ def test_extraction_gate_rejects_offsets_that_do_not_slice_to_the_surface(settin
     batches.gate_batch(mentions, results, {"t-1": abstract}, settings.gx_dir)
 
 
+@pytest.mark.slow
 def test_bad_marts_fail_the_run_at_the_gate_and_the_serving_file_stays(published_home, tmp_path):
     home = copy_home(published_home, tmp_path / "warehouse")
     serving_before = sha256(home / "serving.duckdb")

@@ -19,6 +19,8 @@ from tests.conftest import MART_TABLES, PAPERPULSE, RAW_TABLES, REPO, copy_home,
 from tests.fault_server import FaultServer, Reply
 from tests.live_feeds import Paper, arxiv_days, hf_days, hf_item, live_env
 
+pytestmark = pytest.mark.slow  # whole runs and backfills, one after another
+
 DSNOT = "Dynamic Sparse No Training: Training-Free Fine-tuning for Sparse LLMs"  # on the bundled page
 DSNOT_ABSTRACT = (
     "The ever-increasing large language models (LLMs) sadly drop a daunting obstacle on the way towards "
@@ -175,7 +177,6 @@ def ctrl_c_as_in_a_terminal() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-@pytest.mark.slow
 def test_an_interrupted_backfill_resumes_fetching_each_day_once(tmp_path):
     days = [f"2024-10-0{n}" for n in range(1, 6)]
     listed = {day: [hf_item(Paper(f"2410.{n}000{i}", f"Paper {i} of {day}", ABSTRACT)) for i in (1, 2)]

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import date
 
 import duckdb
+import pytest
 
 from expectations.gate import GateReport
 from paperpulse.cli import interrupted
@@ -66,6 +67,7 @@ def test_a_warned_test_is_in_the_run_summary():
     )
 
 
+@pytest.mark.slow
 def test_a_stale_source_is_shown_and_fails_nothing(published_home, tmp_path):
     home = copy_home(published_home, tmp_path / "warehouse")
     with duckdb.connect(str(home / "build.duckdb")) as con:
@@ -81,6 +83,7 @@ def test_a_stale_source_is_shown_and_fails_nothing(published_home, tmp_path):
     ), printed
 
 
+@pytest.mark.slow
 def test_running_again_changes_nothing_and_says_so(published_home, tmp_path):
     home = copy_home(published_home, tmp_path / "warehouse")  # a run opens the build file for writing
     raw_before = table_counts(home / "build.duckdb", RAW_TABLES + MART_TABLES)
@@ -125,6 +128,7 @@ def test_every_readme_example_query_runs_on_the_bundled_page(published_home):
             assert con.execute(sql).fetchall(), sql
 
 
+@pytest.mark.slow
 def test_docs_builds_the_dbt_docs_site_and_the_gates_data_docs(published_home, tmp_path):
     home = copy_home(published_home, tmp_path / "warehouse")
     printed = run_cli(home, "docs").stdout

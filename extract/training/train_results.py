@@ -337,9 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     docs, dev_docs = documents(rows), documents(dev)
     weights = train(rows, docs)
     thresholds = choose_thresholds(weights, dev_docs, dev)
-    print(
-        f"thresholds chosen on dev: {thresholds}; unreachable gold slots in training: {weights['unreachable']}"
-    )
+    unreachable = weights["unreachable"]
+    print(f"thresholds chosen on dev: {thresholds}; unreachable gold slots in training: {unreachable}")
     print(format_scores(score(predictions(ResultModel(weights), dev_docs, dev), dev), "development part"))
     args.output.write_text(json.dumps(weights, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
