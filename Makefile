@@ -1,4 +1,5 @@
-# paperpulse: `make run` (install + the real-history warehouse from the bundled listings), `make test` (the suite).
+# paperpulse: `make run` (install + the real-history warehouse from the bundled listings), `make test` (the whole
+# suite, what CI runs), `make test-fast` (the edit-test loop: no Airflow, browser, kill or multi-run tests).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install run test lint format clean
+.PHONY: install run test test-fast lint format clean
 
 install: $(STAMP)
 
@@ -23,10 +24,21 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(BIN)/paperpulse backfill --source listings
 
+# Two pytest-xdist workers (the machine has two cores); each test module stays on one worker, and tests marked
+# with the same xdist_group (the Airflow deployments, the tests sharing one built warehouse) run in turn.
+# The slowest tests are listed at the end (--durations in pyproject.toml). TESTS=... for other pytest arguments.
+TEST_WORKERS ?= 2
+TESTS ?=
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(PYTEST) $(TESTS)
+
+# Everything not marked slow: no Airflow, no browser, no kill tests, no test of several pipeline runs.
+test-fast: install
+	$(PYTEST) -m "not slow" $(TESTS)
 
 lint: install
 	$(BIN)/ruff check .

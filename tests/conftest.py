@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import io
+import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
+import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pytest
@@ -15,6 +23,18 @@ from tests.fault_server import FaultServer
 
 REPO = Path(__file__).resolve().parent.parent
 PAPERPULSE = str(Path(sys.executable).with_name("paperpulse"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist's `--dist loadgroup` (`make test`), each module's tests go to one worker unless a
+    test names its group (`pytest.mark.xdist_group`): module-scoped fixtures are built once, and tests sharing
+    a heavy fixture or a heavy service run in turn on one worker, never beside each other. Slow tests come
+    first (in their order): the longest groups start first, and no worker is left with one at the end."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__.rsplit(".", 1)[-1]))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture
@@ -32,14 +52,69 @@ def settings(tmp_path, monkeypatch) -> Settings:
 
 
 def run_cli(
-    home: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+    home: Path | None, *args: str, check: bool = True, env: dict[str, str] | None = None, in_process: bool = True
 ) -> subprocess.CompletedProcess:
-    """Run the real `paperpulse` entry point against a home folder (with `env` added to the environment)."""
-    env = {**os.environ, "PAPERPULSE_HOME": str(home), **(env or {})}
-    completed = subprocess.run([PAPERPULSE, *args], env=env, capture_output=True, text=True, cwd=REPO)
+    """Run the real `paperpulse` command line (`paperpulse.cli.main`) against a home folder: its exit status,
+    what it printed to stdout and what it wrote to stderr (its error lines and its log).
+
+    In this process by default, which saves the interpreter's start and the imports (Great Expectations,
+    spaCy: seconds a call) and keeps the extractor loaded between calls. `in_process=False` runs the
+    installed entry point as a separate process, for tests where that is the point (a second process
+    opening a file, a process killed or limited from outside). `home` None: PAPERPULSE_HOME as it is (for
+    commands that use no home, such as `extract` and `eval`). `env`: variables added for the call."""
+    if not in_process:
+        env = {**os.environ, **({} if home is None else {"PAPERPULSE_HOME": str(home)}), **(env or {})}
+        completed = subprocess.run([PAPERPULSE, *args], env=env, capture_output=True, text=True, cwd=REPO)
+    else:
+        completed = _run_main(home, list(args), env or {})
     if check and completed.returncode != 0:
         raise AssertionError(f"paperpulse {' '.join(args)} failed:\n{completed.stdout}\n{completed.stderr}")
     return completed
+
+
+def _run_main(home: Path | None, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`paperpulse *args` as the entry point runs it, in this process: PAPERPULSE_HOME set and the working
+    folder the repository for the call, stdout and stderr captured, the log formatted onto stderr as main()
+    sets it up in a process of its own (here pytest's handlers are on the root logger, so its basicConfig
+    does nothing), an uncaught exception printed with its traceback and exit status 1."""
+    from paperpulse.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.NOTSET)
+    root, own = logging.getLogger(), logging.getLogger("paperpulse")
+    env = {**env, **({} if home is None else {"PAPERPULSE_HOME": str(home)})}
+    saved = ({name: os.environ.get(name) for name in env}, os.getcwd(), own.level, root.level)
+    os.environ.update(env)
+    os.chdir(REPO)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                returncode = main(args)
+            except SystemExit as exit:  # argparse's usage errors, --help
+                returncode = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+                if not isinstance(exit.code, int | None):
+                    print(exit.code, file=sys.stderr)
+            except Exception:
+                traceback.print_exc()
+                returncode = 1
+    finally:
+        root.removeHandler(handler)
+        env_before, cwd, own_level, root_level = saved
+        own.setLevel(own_level)
+        root.setLevel(root_level)
+        os.chdir(cwd)
+        for name, value in env_before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return subprocess.CompletedProcess(
+        ["paperpulse", *args], returncode, stdout.getvalue(), stderr.getvalue()
+    )
 
 
 def table_counts(db: Path, tables: list[str]) -> dict[str, int]:
@@ -80,12 +155,37 @@ RAW_TABLES = [
 MART_TABLES = [f"marts.{mart}" for mart in MARTS]
 
 
+T = TypeVar("T")
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], T]) -> tuple[Path, T]:
+    """`build(folder)` once per test session, even when pytest-xdist runs it in several worker processes:
+    the first worker to need it builds it (the others wait on a file lock) and all of them get the folder
+    and what `build` returned (kept as text: a `str`). Build into the folder given; never change it after."""
+    worker_root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:  # one process: a session fixture is enough
+        folder = tmp_path_factory.mktemp(name)
+        return folder, build(folder)
+    root = worker_root.parent  # pytest-of-<user>/pytest-<n>, shared by this run's workers only
+    folder, returned = root / f"shared-{name}", root / f"shared-{name}.returned"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not returned.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed building left
+            folder.mkdir()
+            value = build(folder)
+            returned.write_text(str(value))
+    return folder, returned.read_text()
+
+
 @pytest.fixture(scope="session")
 def first_run(tmp_path_factory) -> tuple[Path, str]:
     """A warehouse after one full `paperpulse run` on the bundled page, and what the run printed.
-    Shared by several tests: copy it (`copy_home`) before changing anything."""
-    home = tmp_path_factory.mktemp("published") / "warehouse"
-    return home, run_cli(home, "run").stdout
+    Shared by several tests (and by pytest-xdist's workers): never change it, `copy_home` it first."""
+    folder, printed = built_once(
+        tmp_path_factory, "published", lambda folder: run_cli(folder / "warehouse", "run").stdout
+    )
+    return folder / "warehouse", printed
 
 
 @pytest.fixture(scope="session")
@@ -162,3 +262,35 @@ def table_digests(db: Path, tables: list[str], timestamps: bool = False) -> dict
                 f"select count(*), coalesce(sum(hash({', '.join(columns)})::hugeint), 0) from {table}"
             ).fetchone()
     return digests
+
+
+SYNTHETIC_DAYS = ["2024-02-29", "2024-03-01", "2024-03-02"]  # a month boundary, then a day more
+SYNTHETIC_PAPERS_PER_DAY = "40"
+
+
+@pytest.fixture(scope="session")
+def synthetic_days(tmp_path_factory) -> tuple[Path, dict]:
+    """A warehouse after three `paperpulse run --source synthetic` days of 40 papers (SYNTHETIC_DAYS), one
+    run each, and what each run left: the `printed` summaries, the serving file's inode and the Parquet
+    version folder after each run, and the inode of each version's month files (paper marts are Parquet per
+    month). Shared by the incremental-build and publishing tests: never change it, `copy_home` it first."""
+
+    def run_days(folder: Path) -> str:
+        home, after = folder / "warehouse", []
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("PAPERPULSE_SYNTHETIC_PAPERS_PER_DAY", SYNTHETIC_PAPERS_PER_DAY)
+            for day in SYNTHETIC_DAYS:
+                printed = run_cli(home, "run", "--source", "synthetic", "--date", day).stdout
+                version = (home / "parquet").resolve()
+                months = {
+                    str(path.relative_to(version)): path.stat().st_ino
+                    for path in version.glob("*.parquet/*.parquet")
+                }
+                serving = (home / "serving.duckdb").stat().st_ino
+                after.append(
+                    {"printed": printed, "serving_inode": serving, "parquet": str(version), "months": months}
+                )
+        return json.dumps(after)
+
+    folder, after = built_once(tmp_path_factory, "synthetic-days", run_days)
+    return folder / "warehouse", json.loads(after)

@@ -3,9 +3,10 @@ would hand back the instance it already has open, and the reader would never see
 
     python -m tests.serving_reader MODE HOME STOP_FILE REPORT_FILE
 
-It reads in a loop until STOP_FILE exists, then writes a JSON report. Every read checks that what it
-sees is one whole publication: each mart's row count is the one publish_info records, and the content
-fingerprint recomputed over all marts equals publish_info's. Modes:
+It reads in a loop until STOP_FILE exists, then writes a JSON report; after every read it replaces
+REPORT_FILE.progress (the run it saw last, and when), so that a test waits for readers, not a fixed time.
+Every read checks that what it sees is one whole publication: each mart's row count is the one
+publish_info records, and the content fingerprint recomputed over all marts equals publish_info's. Modes:
 
 - serving: connect to serving.duckdb read-only, read, close; every read a fresh connection.
 - parquet: resolve the parquet link once per read, then read publish_info and every mart from there.
@@ -77,6 +78,9 @@ def main(mode: str, home: Path, stop: Path, report_file: Path) -> None:
                 runs_seen.append(run_id)
             if problem:
                 inconsistent.append(f"{run_id}: {problem}")
+            progress = report_file.with_name(f"{report_file.name}.progress.tmp")
+            progress.write_text(json.dumps({"run_id": run_id, "reads": reads, "last_read_at": last_read_at}))
+            progress.rename(report_file.with_name(f"{report_file.name}.progress"))
         except Exception:
             errors.append(traceback.format_exc(limit=3))
         time.sleep(PAUSE)

@@ -40,6 +40,10 @@ print("REPORT " + json.dumps(report))
 """
 
 
+# Airflow's dag.test() runs whole pipeline runs; one Airflow at a time on a worker (tests/conftest.py)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("airflow")]
+
+
 @pytest.fixture(scope="module")
 def airflow_env(tmp_path_factory):
     root = tmp_path_factory.mktemp("airflow")

@@ -25,6 +25,9 @@ from tests.services import (
     wait_until,
 )
 
+# one Airflow deployment at a time on a worker (tests/conftest.py: xdist groups)
+pytestmark = pytest.mark.xdist_group("airflow")
+
 RUN_ID = "celery_test"
 WORKERS = ("worker-a", "worker-b")
 BATCH_SIZE = 20  # the bundled page's 139 papers make 7 extraction batches

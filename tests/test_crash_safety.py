@@ -24,7 +24,16 @@ import pytest
 
 from paperpulse.settings import MARTS
 from paperpulse.warehouse.publish import PUBLISH_INFO, marts_fingerprint, parquet_fingerprint
-from tests.conftest import MART_TABLES, PAPERPULSE, RAW_TABLES, REPO, copy_home, sha256, table_digests
+from tests.conftest import (
+    MART_TABLES,
+    PAPERPULSE,
+    RAW_TABLES,
+    REPO,
+    copy_home,
+    run_cli,
+    sha256,
+    table_digests,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -64,23 +73,34 @@ def start(home: Path, day: str, crash_at: str | None = None) -> subprocess.Popen
     )  # fmt: skip
 
 
-def run(home: Path, day: str) -> str:
-    process = start(home, day)
-    out, err = process.communicate(timeout=600)
-    assert process.returncode == 0, f"run {day} failed:\n{out}\n{err}"
-    return out
+def run(home: Path, day: str, command: str = "run") -> str:
+    """A run nobody kills (or another command), in this process: tests/conftest.py run_cli."""
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in ENV.items():
+            env.setenv(name, value)
+        args = ["--source", "synthetic", "--date", day] if command == "run" else []
+        return run_cli(home, command, *args).stdout
 
 
-def dbt_built_a_mart(home: Path) -> bool:
-    log = home / "dbt" / "logs" / "dbt.log"
-    return log.exists() and "OK created sql table model marts." in log.read_text(errors="replace")
+BUILT_A_MART = b"OK created sql table model marts."
+
+
+def dbt_built_a_mart(log: Path, read: bytearray) -> bool:
+    """Whether dbt's log says it built a mart; `read` keeps what was read of it so far (only what the log
+    gained since is read: the log grows to megabytes while this is polled 50 times a second)."""
+    if log.exists():
+        with log.open("rb") as lines:
+            lines.seek(len(read))
+            read += lines.read()
+    return BUILT_A_MART in read
 
 
 def crash(home: Path, day: str, point: str) -> None:
     if point == "mid-build":
-        (home / "dbt" / "logs" / "dbt.log").unlink(missing_ok=True)
+        log, read = home / "dbt" / "logs" / "dbt.log", bytearray()
+        log.unlink(missing_ok=True)
         process = start(home, day)
-        while process.poll() is None and not dbt_built_a_mart(home):
+        while process.poll() is None and not dbt_built_a_mart(log, read):
             time.sleep(0.02)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -166,9 +186,7 @@ def test_a_publish_that_cannot_write_its_files_says_so_and_changes_nothing(day_o
         con.execute("delete from marts.fct_mentions where paper_id = ?", [paper_id])
         con.execute("insert or replace into raw.changed_papers values (?, now(), true)", [paper_id])
     env = {**os.environ, **ENV, "PAPERPULSE_HOME": str(home)}
-    # publish publishes only marts that passed the gate as they are
-    checked = subprocess.run([PAPERPULSE, "check"], env=env, cwd=REPO, capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    run(home, DAY2, "check")  # publish publishes only marts that passed the gate as they are
     before = published(home)
 
     def small_files() -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import run_cli
+
 DSNOT = (
     "We introduce Dynamic Sparse No Training (DSnoT), a training-free approach. For instance, DSnoT is "
     "able to outperform the state-of-the-art Wanda by 26.79 perplexity at 70% sparsity with LLaMA-7B."
@@ -18,10 +17,8 @@ DSNOT = (
 
 
 def paperpulse(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "paperpulse.cli", *args], capture_output=True, text=True, cwd=REPO, env=env
-    )
+    """The command line's main(), in this process (tests/conftest.py run_cli): exit status, stdout, stderr."""
+    return run_cli(None, *args, check=False)
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:

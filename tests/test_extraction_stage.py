@@ -18,6 +18,9 @@ from tests.test_raw_loading import ABSTRACT, record
 @pytest.fixture
 def warehouse(settings, monkeypatch):
     monkeypatch.setenv("PAPERPULSE_EXTRACT_BATCH_SIZE", "2")
+    # batches in this process: what is planned is the point here (a resumed plan runs on worker processes
+    # below, and whole runs on them in tests/test_crash_safety.py)
+    monkeypatch.setenv("PAPERPULSE_EXTRACT_WORKERS", "1")
     settings = type(settings).from_env()
     with connect_build(settings) as con:
         load = raw.prepare_batch(
@@ -50,7 +53,9 @@ def test_a_new_extractor_version_re_extracts_every_paper(warehouse):
     assert planned(warehouse, EXTRACTOR_VERSION + "-next") == 5
 
 
-def test_an_interrupted_plan_resumes_and_skips_finished_batches(warehouse):
+def test_an_interrupted_plan_resumes_and_skips_finished_batches(warehouse, monkeypatch):
+    monkeypatch.setenv("PAPERPULSE_EXTRACT_WORKERS", "2")  # the rest on two worker processes, as a run does
+    warehouse = type(warehouse).from_env()
     plan = pipeline.plan_extraction(warehouse)
     first = batches.run_batch(Path(plan[0]))  # then the process "dies"
     assert not first.skipped

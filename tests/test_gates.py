@@ -119,6 +119,7 @@ def test_extraction_gate_rejects_bad_roles_confidences_and_flags(change, failed,
     assert failed in str(failure.value)
 
 
+@pytest.mark.slow
 def test_bad_marts_fail_the_run_at_the_gate_and_the_serving_file_stays(published_home, tmp_path):
     home = copy_home(published_home, tmp_path / "warehouse")
     serving_before = sha256(home / "serving.duckdb")

@@ -61,6 +61,7 @@ def read_only_expectations():
             subprocess.run(["umount", "-l", str(EXPECTATIONS_DIR)], check=True)
 
 
+@pytest.mark.slow
 def test_a_run_writes_nothing_into_the_repo_and_keeps_results_and_data_docs_in_the_home(
     published_home, tmp_path, monkeypatch, read_only_expectations
 ):

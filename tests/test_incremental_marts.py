@@ -4,22 +4,25 @@ Four synthetic days go through the real pipeline, one run each (the first builds
 others only the changed papers: new ones, revised ones, and one removed by hand the way raw loading
 removes a paper it merges into another). Then a copy of the warehouse is rebuilt with
 `dbt build --full-refresh`: every model, and the published marts, must be the same.
+The first three days are the session's `synthetic_days` warehouse (tests/conftest.py), which
+tests/test_publish.py shares; both run in one pytest-xdist group so that one worker builds it.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from paperpulse.settings import MARTS, PAPER_MARTS, Settings
 from paperpulse.warehouse.build import dbt
-from tests.conftest import copy_home, run_cli, table_digests
+from tests.conftest import SYNTHETIC_DAYS, SYNTHETIC_PAPERS_PER_DAY, copy_home, run_cli, table_digests
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synthetic_days")]
 
-DAYS = ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"]
+DAYS = [*SYNTHETIC_DAYS, "2024-03-03"]
 INCREMENTAL = [
     "intermediate.int_papers_matched_to_topics",
     "intermediate.int_results_canonicalised",
@@ -49,11 +52,9 @@ def remove_paper(home) -> str:
     return paper_id
 
 
-def test_incremental_runs_equal_a_full_rebuild_row_for_row(tmp_path, monkeypatch):
-    monkeypatch.setenv("PAPERPULSE_SYNTHETIC_PAPERS_PER_DAY", "40")
-    home = tmp_path / "incremental"
-    for day in DAYS[:3]:
-        run_day(home, day)
+def test_incremental_runs_equal_a_full_rebuild_row_for_row(synthetic_days, tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPERPULSE_SYNTHETIC_PAPERS_PER_DAY", SYNTHETIC_PAPERS_PER_DAY)
+    home = copy_home(synthetic_days[0], tmp_path / "incremental")  # DAYS[:3], one run each
     removed = remove_paper(home)
     printed = run_day(home, DAYS[3])
     assert "changed_papers" in compiled(home, "fct_mentions")  # the last build was incremental
@@ -78,18 +79,14 @@ def test_incremental_runs_equal_a_full_rebuild_row_for_row(tmp_path, monkeypatch
     assert "40 new" in printed
 
 
-def test_a_day_publishes_its_papers_and_links_the_rest(tmp_path, monkeypatch):
-    monkeypatch.setenv("PAPERPULSE_SYNTHETIC_PAPERS_PER_DAY", "40")
-    home = tmp_path / "warehouse"
-    run_day(home, "2024-02-28")
-    first = (home / "parquet").resolve()
-    run_day(home, "2024-03-01")
-    second = (home / "parquet").resolve()
+def test_a_day_publishes_its_papers_and_links_the_rest(synthetic_days):
+    home, after = synthetic_days  # the first run lists February's last day, the second March's first
+    second = Path(after[1]["parquet"])  # the Parquet version the second run published
     for mart in PAPER_MARTS:
         months = sorted(p.name for p in (second / f"{mart}.parquet").iterdir())
         assert months == ["2024-02.parquet", "2024-03.parquet"], mart
-        before, after = (version / f"{mart}.parquet" / "2024-02.parquet" for version in (first, second))
-        assert before.stat().st_ino == after.stat().st_ino  # untouched: hard-linked
+        february = f"{mart}.parquet/2024-02.parquet"  # the first version is gone by now: its inode, kept
+        assert after[0]["months"][february] == (second / february).stat().st_ino  # untouched: hard-linked
     with duckdb.connect() as con:
         rows = con.execute(f"select count(*) from '{home / 'parquet' / 'dim_papers.parquet'}'").fetchone()
     with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as con:

@@ -15,9 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import MART_TABLES, PAPERPULSE, RAW_TABLES, REPO, copy_home, sha256, table_counts
+from tests.conftest import MART_TABLES, PAPERPULSE, RAW_TABLES, REPO, copy_home, run_cli, sha256, table_counts
 from tests.fault_server import FaultServer, Reply
 from tests.live_feeds import Paper, arxiv_days, hf_days, hf_item, live_env
+
+pytestmark = pytest.mark.slow  # whole runs and backfills, one after another
 
 DSNOT = "Dynamic Sparse No Training: Training-Free Fine-tuning for Sparse LLMs"  # on the bundled page
 DSNOT_ABSTRACT = (
@@ -46,12 +48,11 @@ TABLES = [*RAW_TABLES, "raw.hf_upvote_snapshots", "raw.source_watermarks", *MART
 
 
 def paperpulse(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    completed = subprocess.run(
-        [PAPERPULSE, *args], env={**os.environ, **env}, capture_output=True, text=True, cwd=REPO
-    )
-    if check and completed.returncode != 0:
-        raise AssertionError(f"paperpulse {' '.join(args)} failed:\n{completed.stdout}\n{completed.stderr}")
-    return completed
+    """The command line with `env` added to the environment (in this process: tests/conftest.py run_cli)."""
+    with pytest.MonkeyPatch.context() as patched:
+        for name, value in env.items():
+            patched.setenv(name, value)
+        return run_cli(Path(env["PAPERPULSE_HOME"]), *args, check=check)
 
 
 def serving(home: Path, sql: str) -> list[tuple]:

@@ -4,11 +4,15 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 
 from paperpulse.settings import MARTS, Settings
 from paperpulse.warehouse.build import UNPUBLISHED_FULL_BUILD
 from paperpulse.warehouse.publish import SPARE, mart_hashes, publish
-from tests.conftest import copy_home, pass_marts_gate, run_cli
+from tests.conftest import SYNTHETIC_PAPERS_PER_DAY, copy_home, pass_marts_gate, run_cli
+
+# with tests/test_incremental_marts.py, which shares the synthetic_days warehouse: one worker builds it
+pytestmark = pytest.mark.xdist_group("synthetic_days")
 
 
 def test_a_reader_holding_the_serving_file_open_neither_blocks_nor_is_blocked(
@@ -31,7 +35,12 @@ def test_a_reader_holding_the_serving_file_open_neither_blocks_nor_is_blocked(
     assert reader.execute("select count(*) from dim_papers").fetchall()[0][0] == papers_before
     # A new reader is another process (in this one DuckDB would hand back the open instance).
     fresh = run_cli(
-        home, "query", "select run_id, (select count(*) from dim_papers) from publish_info", "--format", "csv"
+        home,
+        "query",
+        "select run_id, (select count(*) from dim_papers) from publish_info",
+        "--format",
+        "csv",
+        in_process=False,
     )
     assert fresh.stdout.splitlines()[1] == f"second-run,{papers_before - 5}"
     parquet_rows = duckdb.sql(f"select count(*) from '{home / 'parquet' / 'dim_papers.parquet'}'").fetchall()
@@ -92,19 +101,21 @@ def test_the_previous_parquet_version_stays_one_more_run(published_home, tmp_pat
     assert rows == [("run-1",)]
 
 
-def test_a_publish_brings_the_previous_serving_file_up_to_date_in_place(tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_a_publish_brings_the_previous_serving_file_up_to_date_in_place(
+    synthetic_days, tmp_path, monkeypatch
+):
     """The file a publish replaces is the next one's starting point (no copy of the published file),
     unless a reader in another process still has it open: then that reader keeps it, untouched."""
-    monkeypatch.setenv("PAPERPULSE_SYNTHETIC_PAPERS_PER_DAY", "40")
-    home = tmp_path / "warehouse"
-    inodes = []
-    for day in ("2024-03-01", "2024-03-02", "2024-03-03"):
-        run_cli(home, "run", "--source", "synthetic", "--date", day)
-        inodes.append((home / "serving.duckdb").stat().st_ino)
+    built, after = synthetic_days  # three synthetic days, one run each
+    inodes = [run["serving_inode"] for run in after]
     assert inodes[2] == inodes[0] != inodes[1]  # the third publish brought the first file up to date
-    assert (home / SPARE).stat().st_ino == inodes[1]
-    assert served_equals_built(home)
+    assert (built / SPARE).stat().st_ino == inodes[1]
+    assert served_equals_built(built)
 
+    monkeypatch.setenv("PAPERPULSE_SYNTHETIC_PAPERS_PER_DAY", SYNTHETIC_PAPERS_PER_DAY)
+    home = copy_home(built, tmp_path / "warehouse")
+    inodes = [(home / name).stat().st_ino for name in ("serving.duckdb", SPARE)]  # the copy's own files
     reader = subprocess.Popen(
         [sys.executable, "-c", HOLD_OPEN, str(home / SPARE)],
         stdin=subprocess.PIPE,
@@ -112,7 +123,7 @@ def test_a_publish_brings_the_previous_serving_file_up_to_date_in_place(tmp_path
         text=True,
     )
     papers_seen = reader.stdout.readline()
-    run_cli(home, "run", "--source", "synthetic", "--date", "2024-03-04")
+    run_cli(home, "run", "--source", "synthetic", "--date", "2024-03-03")
     assert (home / "serving.duckdb").stat().st_ino not in inodes  # a copy: the spare was held open
     assert reader.communicate("")[0] == papers_seen  # the reader's file was left alone
     assert served_equals_built(home)

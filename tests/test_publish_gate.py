@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import copy_home, run_cli, sha256
 
+pytestmark = pytest.mark.slow  # builds, checks and publishes again and again
+
 
 @pytest.fixture(scope="module")
 def incremental_home(first_run, tmp_path_factory) -> Path:

@@ -7,7 +7,8 @@ import pytest
 
 from tests.services import DAG_ID, Airflow, Services, airflow_env, wait_until
 
-pytestmark = pytest.mark.slow
+# one Airflow deployment at a time on a worker (tests/conftest.py: xdist groups)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("airflow")]
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import REPO, copy_home, run_cli
+from tests.services import ServiceExited, wait_until
 
 RUNS = 3
 READERS = ("serving", "parquet", "holder")
@@ -58,8 +59,19 @@ def test_readers_never_error_never_see_half_a_publication_and_never_block_a_run(
         )
         for mode in READERS
     }
+
+    def progress(mode: str) -> dict | None:
+        """What a reader's last read saw (None before its first): tests/serving_reader.py writes it."""
+        if readers[mode].poll() is not None:
+            raise ServiceExited(
+                f"reader {mode} exited {readers[mode].returncode}: {readers[mode].stderr.read()}"
+            )
+        path = tmp_path / f"{mode}.json.progress"
+        return json.loads(path.read_text()) if path.exists() else None
+
     try:
-        time.sleep(3)  # every reader is in its loop (the holder has its connection open)
+        # every reader is in its loop, having read once (the holder with its connection open)
+        wait_until(lambda: all(progress(mode) for mode in READERS), 120, "readers reading", interval=0.05)
         run_ids, durations, started = [], [], time.time()
         for n in range(1, RUNS + 1):
             drop_inbox_file(home, date(2024, 3, 11) + timedelta(days=n), n)
@@ -69,7 +81,15 @@ def test_readers_never_error_never_see_half_a_publication_and_never_block_a_run(
             assert "2 new" in printed and "unchanged, left as they were" not in printed, printed
             run_ids.append(printed.split()[2].rstrip(":"))
         finished = time.time()
-        time.sleep(2)  # the readers see the last run
+        wait_until(  # the readers see the last run, and the holder reads after it
+            lambda: (
+                all(progress(mode)["run_id"] == run_ids[-1] for mode in ("serving", "parquet"))
+                and progress("holder")["last_read_at"] > finished
+            ),
+            120,
+            "readers reading the last run",
+            interval=0.05,
+        )
     finally:
         stop.touch()
         for process in readers.values():
