@@ -224,7 +224,7 @@ FRAMES = (
     ),
     Frame(
         "taxonomy_in_trending_topics",
-        "Every topic of the taxonomy, beside its trending_topics row (none before the first paper: no today).",
+        "Every topic of the taxonomy, beside its trending_topics row (once there is a paper: a today).",
         """select x.rowid as _row, x.topic_id, t.topic_id as trending_topic_id
            from lexicon.topic_taxonomy x left join marts.trending_topics t using (topic_id)
            where exists (from marts.dim_papers)""",

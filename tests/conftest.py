@@ -52,7 +52,11 @@ def settings(tmp_path, monkeypatch) -> Settings:
 
 
 def run_cli(
-    home: Path | None, *args: str, check: bool = True, env: dict[str, str] | None = None, in_process: bool = True
+    home: Path | None,
+    *args: str,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    in_process: bool = True,
 ) -> subprocess.CompletedProcess:
     """Run the real `paperpulse` command line (`paperpulse.cli.main`) against a home folder: its exit status,
     what it printed to stdout and what it wrote to stderr (its error lines and its log).
