@@ -268,7 +268,7 @@ RESULT_CASES = [
     ),
     pytest.param(
         "We see improvements in calibration (40-90% error reduction).",
-        {("40", "%", None, None), ("90", "%", None, None)},
+        {("40", "%", "error", None), ("90", "%", "error", None)},  # both ends name what one names
         id="range-gives-two-results",
     ),
     pytest.param(
