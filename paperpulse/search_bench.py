@@ -107,8 +107,9 @@ def load_days(settings: Settings, days: dict[date, list[dict]]) -> int:
 
 
 def build_and_publish(settings: Settings) -> tuple[float, float]:
-    """`dbt build` and publish; the build's wall time and dbt's time for the search_postings model."""
-    from paperpulse.pipeline import new_run_id
+    """`dbt build`, the marts gate and publish; the build's wall time and dbt's time for the search_postings
+    model."""
+    from paperpulse.pipeline import check_marts, new_run_id
     from paperpulse.warehouse.build import build
     from paperpulse.warehouse.publish import publish
 
@@ -117,7 +118,9 @@ def build_and_publish(settings: Settings) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     results = json.loads((settings.home / "dbt" / "target" / "run_results.json").read_text())["results"]
     (index_seconds,) = [r["execution_time"] for r in results if r["unique_id"].endswith(".search_postings")]
-    publish(settings, new_run_id())
+    run_id = new_run_id()
+    check_marts(settings, run_id)
+    publish(settings, run_id)
     return seconds, index_seconds
 
 

@@ -338,9 +338,11 @@ def test_a_link_in_the_inbox_is_rejected_alone_and_never_followed(settings, tmp_
 
     assert (report.load.new, report.load.quarantined) == (1, 1)
     assert query(settings, "select title from raw.papers") == [("An inbox paper",)]
-    assert query(settings, "select landed_file, reason, payload from raw.quarantine") == [
-        ("passwd.jsonl", f"passwd.jsonl: a symbolic link (to {secret}), never followed", "")
-    ]
+    assert query(
+        settings,
+        "select landed_file, reason, payload "
+        "from raw.quarantine join raw.quarantine_payloads using (payload_sha256)",
+    ) == [("passwd.jsonl", f"passwd.jsonl: a symbolic link (to {secret}), never followed", "")]
     rejected = settings.inbox_rejected_dir / "passwd.jsonl"
     assert rejected.is_symlink() and secret.read_text() == inbox_line("A paper only reachable through a link")
     assert rejected.with_name("passwd.jsonl.reason.txt").read_text() == (
@@ -411,5 +413,9 @@ def test_a_paper_three_times_in_a_batch_keeps_the_last_and_says_so(settings):
         (a, f"{a} line 1: paper 2410.00009 again at line 2 {kept}"),
         (a, f"{a} line 2: paper 2410.00009 again at {b} line 1 {kept}"),
     ]
-    (payload,) = query(settings, "select payload from raw.quarantine where reason like '%line 1:%'")[0]
+    (payload,) = query(
+        settings,
+        "select payload from raw.quarantine join raw.quarantine_payloads using (payload_sha256) "
+        "where reason like '%line 1:%'",
+    )[0]
     assert json.loads(payload)["abstract"].startswith("Version 1 of the abstract.")

@@ -213,7 +213,9 @@ def test_a_backfill_over_the_folder_is_the_daily_path_and_prints_its_time_and_me
 def test_make_run_is_the_command_the_readme_gives_first():
     import subprocess
 
-    made = subprocess.run(["make", "-n", "run"], cwd=REPO, capture_output=True, text=True, check=True)
+    made = subprocess.run(
+        ["make", "-n", "--no-print-directory", "run"], cwd=REPO, capture_output=True, text=True, check=True
+    )
     command = made.stdout.strip().splitlines()[-1].removeprefix(".venv/bin/")
     assert command == "paperpulse backfill --source listings"
     readme = (REPO / "README.md").read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
@@ -165,9 +166,9 @@ def _run(settings: Settings, command: list[str]) -> subprocess.CompletedProcess:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,
+        preexec_fn=_die_with_parent,
     ) as process:
-        timer = threading.Timer(settings.dbt_timeout, os.killpg, (process.pid, signal.SIGKILL))
+        timer = threading.Timer(settings.dbt_timeout, process.kill)
         timer.start()
         stderr: list[str] = []
         reader = threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True)
@@ -191,6 +192,13 @@ def _run(settings: Settings, command: list[str]) -> subprocess.CompletedProcess:
 
 
 _PROGRESS = re.compile(r"\b\d+ of \d+ ")
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In dbt's process before it starts: a run killed outright (kill -9) takes its dbt with it, rather than
+    leaving it building and holding the build file's lock for the next run."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def dbt_commands(

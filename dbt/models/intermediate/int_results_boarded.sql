@@ -1,11 +1,13 @@
 -- One row per claim that stands on a board (int_results_vetted.not_ranked_because is null), with its board:
 -- dataset -> metric, and the setting where it changes the meaning, under a task. A claim's task is the one its
--- abstract names (raw mentions of type task): of several, the one named in the evidence sentence, then the one
--- papers name most often with the dataset, then the one the abstract names most, then first; an abstract that
--- names no task gives the dataset's usual task (the task most papers name together with the dataset, ties to the
--- first by name), or none. A board's task is the task most of its claims have (ties to the first by name): a
--- task does not split a board, so one abstract's stray task word cannot leave a model alone on a board of its
--- own. Rebuilt whole: a dataset's usual task changes as papers arrive.
+-- abstract names (raw mentions of type task) when it names one, else the one of them its evidence sentence
+-- names (of several, the one papers name most often with the dataset, then the one the abstract names most,
+-- then first); an abstract that names several but none in the evidence, or none at all, gives the dataset's
+-- usual task (the task most papers' claims on the dataset are named with), or none: a guess among an
+-- abstract's several tasks read wrong ("image denoising" for MSMT17). A board's task is the task most of its
+-- claims have (ties to the first by name): a task does not split a board, so one abstract's stray task word
+-- cannot leave a model alone on a board of its own. Rebuilt whole: a dataset's usual task changes as papers
+-- arrive.
 
 with results as (
 
@@ -53,14 +55,6 @@ dataset_tasks as (
 
 ),
 
-usual_tasks as (
-
-    select dataset, first(task order by papers desc, task) as task
-    from dataset_tasks
-    group by dataset
-
-),
-
 named_tasks as (
 
     select
@@ -77,10 +71,28 @@ named_tasks as (
     from results
     inner join paper_tasks
         on results.paper_id = paper_tasks.paper_id
+        and (
+            len(list_filter(paper_tasks.surfaces, lambda s: strpos(lower(results.evidence), lower(s)) > 0)) > 0
+            or paper_tasks.paper_id in (select paper_id from paper_tasks group by all having count(*) = 1)
+        )
     left join dataset_tasks
         on results.dataset = dataset_tasks.dataset
         and paper_tasks.task = dataset_tasks.task
     group by results.result_id
+
+),
+
+-- a dataset's usual task: the one most papers' claims on it are named with (above), ties to the first by name
+usual_tasks as (
+
+    select dataset, first(task order by papers desc, task) as task
+    from (
+        select results.dataset, named_tasks.task, count(distinct results.paper_id) as papers
+        from results
+        inner join named_tasks on results.result_id = named_tasks.result_id
+        group by all
+    )
+    group by dataset
 
 ),
 
