@@ -24,6 +24,7 @@ import pandas as pd
 import streamlit as st
 
 from paperpulse.settings import Settings
+from paperpulse.text import plain as plain_text
 
 # Marts this dashboard reads; the dbt exposure `paperpulse_dashboard` lists the same (a test checks).
 MARTS_READ = (
@@ -270,7 +271,7 @@ def href(kind: str, name: str) -> str:
 def link(kind: str, name: object, text: object | None = None) -> str:
     if name is None or pd.isna(name):
         return ""
-    shown = html.escape(str(name if text is None else text))
+    shown = html.escape(plain_text(str(name if text is None else text)))
     return f'<a href="{href(kind, name)}" target="_self">{shown}</a>'
 
 
@@ -287,7 +288,7 @@ def plain(value: object) -> str:
         return html.escape(", ".join(map(str, value)))
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
-    return html.escape(str(value))
+    return html.escape(plain_text(str(value)))
 
 
 def linked_table(rows: list[dict[str, str]], test_id: str) -> None:
@@ -302,10 +303,12 @@ def linked_table(rows: list[dict[str, str]], test_id: str) -> None:
     )
 
 
-def code_cell(urls: object) -> str:
-    if not isinstance(urls, list | tuple) and (urls is None or not len(urls)):
-        return ""
-    return " ".join(out_link(url, "code") for url in list(urls)[:2])
+def code_cell(urls: object, has_code: bool, paper_url: object) -> str:
+    """Its code links; or the paper's page, when its abstract says the code is at a link the listing hid."""
+    urls = [] if urls is None else list(urls)
+    if urls:
+        return " ".join(out_link(url, "code") for url in urls[:2])
+    return out_link(paper_url, "code (on arXiv)") if has_code else ""
 
 
 def paper_rows(papers: pd.DataFrame) -> list[dict[str, str]]:
@@ -316,7 +319,7 @@ def paper_rows(papers: pd.DataFrame) -> list[dict[str, str]]:
             "listed": plain(row.first_listed_date),
             "topics": plain(list(row.topics) if row.topics is not None else None),
             "arXiv": out_link(row.paper_url, "arXiv"),
-            "code": code_cell(row.code_urls),
+            "code": code_cell(row.code_urls, row.has_code, row.paper_url),
         }
         for row in papers.head(ROWS_SHOWN).itertuples()
     ]
@@ -326,7 +329,7 @@ def result_rows(results: pd.DataFrame, board_column: bool = True) -> list[dict[s
     """Leaderboard rows with their evidence; names link to their pages."""
     rows = []
     for row in results.head(ROWS_SHOWN).itertuples():
-        cells = {"board": plain(row.board)} if board_column else {}
+        cells = {"board": plain(row.board), "dataset": link("dataset", row.dataset)} if board_column else {}
         cells |= {
             "rank": plain(row.rank),
             "model": link("model", row.model),
@@ -587,7 +590,7 @@ def whats_new(snapshot: Snapshot) -> None:
                     "paper": link("paper", row.paper_id, row.name),
                     "topics": plain(row.detail),
                     "arXiv": out_link(row.paper_url, "arXiv"),
-                    "code": "yes" if row.has_code else "",
+                    "code": code_cell(None, row.has_code, row.paper_url),
                 }
                 for row in shown.head(ROWS_SHOWN).itertuples()
             ],
@@ -668,8 +671,13 @@ def entity_page(page: EntityPage) -> None:
         weekly = page["weekly"]
         if page.history[2] < TREND_DAYS:
             st.info(thin_history(page.history))
-        elif weekly.empty:
-            st.info("No weekly mentions.")
+        elif len(weekly) < 2:  # one dot is no trend
+            weeks = [f"{week:%Y-%m-%d}" for week in weekly["week_start"]]
+            st.info(
+                f"Named in one week so far (the week of {weeks[0]}): a trend needs more."
+                if weeks
+                else "No mentions."
+            )
         else:
             chart(
                 alt.Chart(weekly, title=f"Mentions of {name} per week")
@@ -703,16 +711,17 @@ def paper_page(page: EntityPage) -> None:
         st.info(f"No paper {page.name!r} in the published marts.")
         return
     row = paper.iloc[0]
-    st.header(row["title"])
-    links = [out_link(row["paper_url"], "arXiv")] + [
-        out_link(url, url) for url in list(row["code_urls"] or [])
+    st.header(plain_text(row["title"]), anchor=False)
+    links = [
+        out_link(row["paper_url"], "arXiv"),
+        code_cell(row["code_urls"], row["has_code"], row["paper_url"]),
     ]
     st.markdown(
-        f"First listed {row['first_listed_date']:%Y-%m-%d} · topics: {plain(list(row['topics'] or []))} · "
+        f"First listed {row['first_listed_date']:%Y-%m-%d} · topics: {plain(list(row['topics']))} · "
         + " · ".join(part for part in links if part),
         unsafe_allow_html=True,
     )
-    st.write(row["abstract"])
+    st.html(f"<p>{plain(row['abstract'])}</p>")  # as text: no markdown, no math
     entities = page["entities"]
     st.subheader("Models, datasets and tasks named")
     for kind in ENTITY_KINDS:
