@@ -772,7 +772,8 @@ def main() -> None:
     kind = next((k for k in (*ENTITY_KINDS, "paper") if k in params), None)
     if kind:
         page = load_entity(serving, kind, params[kind], with_code)
-        st.checkbox("Papers with code only", key="with_code")
+        if kind != "paper":
+            st.checkbox("Papers with code only", key="with_code")
         (paper_page if kind == "paper" else entity_page)(page)
         return
     snapshot = load_snapshot(

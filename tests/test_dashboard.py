@@ -320,6 +320,10 @@ def test_the_dashboard_reads_only_the_marts_its_exposure_lists(published_home, t
     ]:
         page = dashboard.load_entity(subset, kind, name)
         assert len(page["results" if kind != "paper" else "paper"]) > 0, (kind, name)
+        if kind != "paper":  # papers with code only: the same list, less the papers without
+            papers = page["papers"]
+            with_code = dashboard.load_entity(subset, kind, name, with_code=True)["papers"]
+            assert list(with_code["paper_id"]) == list(papers[papers["has_code"]]["paper_id"])
 
 
 def test_the_boards_to_choose_are_the_chosen_tasks_most_models_first(published_home):
