@@ -265,7 +265,9 @@ def load_entity(serving_db: Path, kind: str, name: str, with_code: bool = False)
 # Links and linked tables. Streamlit's markdown opens links in a new tab unless the anchor says otherwise, so
 # links to the dashboard's own pages are anchors with target="_self".
 def href(kind: str, name: str) -> str:
-    return f"?{kind}={quote(str(name), safe='')}"
+    """The page's address; the papers-with-code filter goes along (`&code=1`)."""
+    code = "&code=1" if st.session_state.get("with_code") else ""
+    return f"?{kind}={quote(str(name), safe='')}{code}"
 
 
 def link(kind: str, name: object, text: object | None = None) -> str:
@@ -761,13 +763,16 @@ def paper_page(page: EntityPage) -> None:
 def main() -> None:
     st.set_page_config(page_title="paperpulse", layout="wide")
     serving = Settings.from_env().serving_db
-    st.markdown('<h1><a href="?" target="_self">paperpulse</a></h1>', unsafe_allow_html=True)
-    if not serving.exists():
-        st.info(f"Nothing published yet at {serving}: run `make run` (or `paperpulse run`) first.")
-        return
     params = st.query_params
     if "q" in params and "q" not in st.session_state:
         st.session_state["q"] = params["q"]
+    if params.get("code") == "1" and "with_code" not in st.session_state:
+        st.session_state["with_code"] = True
+    home = "?code=1" if st.session_state.get("with_code") else "?"
+    st.markdown(f'<h1><a href="{home}" target="_self">paperpulse</a></h1>', unsafe_allow_html=True)
+    if not serving.exists():
+        st.info(f"Nothing published yet at {serving}: run `make run` (or `paperpulse run`) first.")
+        return
     with_code = st.session_state.get("with_code", False)
     kind = next((k for k in (*ENTITY_KINDS, "paper") if k in params), None)
     if kind:

@@ -213,6 +213,12 @@ def test_the_dashboard_on_real_history_boards_state_of_the_art_pages_and_search(
                 "select title from search(?, with_code := true) order by rank", [words]
             ).fetchall()
         ]
+        (named,) = con.execute(  # the first paper with code found that names a model, dataset or task
+            "select min(rank) from search(?, with_code := true) as found where exists (select 1"
+            " from fct_mentions as m where m.paper_id = found.paper_id"
+            " and m.entity_type in ('model', 'dataset', 'task'))",
+            [words],
+        ).fetchone()
     assert models >= 3 and steps >= 2 and len(ranked) == 20 and with_code and set(with_code) != set(ranked)
 
     with serve(home, tmp_path / "streamlit.log") as url, chromium() as (page, problems):
@@ -261,6 +267,15 @@ def test_the_dashboard_on_real_history_boards_state_of_the_art_pages_and_search(
         assert results.locator("td:nth-child(2)").all_inner_texts() == titles
         codes = results.locator("td:nth-child(6)")
         assert all(text.startswith("code") for text in codes.all_inner_texts())  # each links its code
+        # the filter goes along to the pages a name opens: a paper found, then a name it mentions
+        found = results.nth(named - 1).locator('a[href^="?paper="]')
+        follow(page, found, "{name}")
+        assert "code=1" in page.url
+        follow(page, page.locator('a[href*="?model="], a[href*="?dataset="], a[href*="?task="]'), ": {name}")
+        settle(page, 'table[data-testid="papers"]')
+        assert "code=1" in page.url and page.get_by_label("Papers with code only").is_checked()
+        codes = page.locator('table[data-testid="papers"] tbody td:nth-child(5)').all_inner_texts()
+        assert codes and all(text.startswith("code") for text in codes)
 
         # every name goes to its page: the board's leader, a dataset and a task named with it, a paper
         page.goto(url)
