@@ -195,9 +195,14 @@ def first_run(tmp_path_factory) -> tuple[Path, str]:
 @pytest.fixture(scope="session")
 def real_history(tmp_path_factory) -> tuple[Path, str]:
     """The warehouse `make run` builds: the bundled six months of real arXiv listings, backfilled and
-    published (a few minutes), and what the backfill printed. Shared: copy it before changing anything."""
-    home = tmp_path_factory.mktemp("real-history") / "warehouse"
-    return home, run_cli(home, "backfill", "--source", "listings").stdout
+    published (a few minutes), and what the backfill printed. Shared by several tests (and by pytest-xdist's
+    workers, built once): copy it before changing anything."""
+    folder, printed = built_once(
+        tmp_path_factory,
+        "real-history",
+        lambda folder: run_cli(folder / "warehouse", "backfill", "--source", "listings").stdout,
+    )
+    return folder / "warehouse", printed
 
 
 @pytest.fixture
