@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -249,6 +249,20 @@ def dbt_build(build_db: Path, workdir: Path) -> None:
         [str(dbt), "build"], cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
+def built_from_raw(
+    folder: Path, write_raw_tables: Callable
+) -> Iterator[tuple[Path, duckdb.DuckDBPyConnection]]:
+    """A test module's warehouse: `write_raw_tables(con)` fills a new build file in `folder` and `dbt build`
+    builds it; yields the folder (build.duckdb, target/) and a read-only connection to the build file."""
+    build_db = folder / "build.duckdb"
+    with duckdb.connect(str(build_db)) as con:
+        write_raw_tables(con)
+    dbt_build(build_db, folder)
+    con = duckdb.connect(str(build_db), read_only=True)
+    yield folder, con
+    con.close()
 
 
 def table_digests(db: Path, tables: list[str], timestamps: bool = False) -> dict[str, tuple[int, int]]:

@@ -29,7 +29,7 @@ from paperpulse.ingest.records import content_hash, title_key
 from paperpulse.pipeline import ABSTRACT_BOUNDS
 from paperpulse.settings import MARTS
 from paperpulse.warehouse.connection import ensure_schema
-from tests.conftest import dbt_build
+from tests.conftest import built_from_raw
 
 # paper_id -> (first listed date, sentences); the abstract is the sentences joined by spaces
 PAPERS = {
@@ -189,15 +189,7 @@ def write_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory):
-    """Build once per module; yield the folder and a read-only connection to the build file."""
-    tmp = tmp_path_factory.mktemp("boards")
-    build_db = tmp / "build.duckdb"
-    with duckdb.connect(str(build_db)) as con:
-        write_raw_tables(con)
-    dbt_build(build_db, tmp)
-    con = duckdb.connect(str(build_db), read_only=True)
-    yield tmp, con
-    con.close()
+    yield from built_from_raw(tmp_path_factory.mktemp("boards"), write_raw_tables)
 
 
 @pytest.fixture(scope="module")

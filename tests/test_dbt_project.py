@@ -24,7 +24,7 @@ import pytest
 from paperpulse.ingest.records import content_hash, title_key
 from paperpulse.warehouse.build import BuildReport, SourceFreshness
 from paperpulse.warehouse.connection import ensure_schema
-from tests.conftest import dbt_build
+from tests.conftest import built_from_raw
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT = Path(sys.executable).with_name("dbt")
@@ -181,15 +181,7 @@ def dbt_env(tmp: Path, build_db: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory):
-    """Build once per module; yield the folder (build.duckdb, target/) and a read-only connection."""
-    tmp = tmp_path_factory.mktemp("dbt")
-    build_db = tmp / "build.duckdb"
-    with duckdb.connect(str(build_db)) as con:
-        write_raw_tables(con)
-    dbt_build(build_db, tmp)
-    con = duckdb.connect(str(build_db), read_only=True)
-    yield tmp, con
-    con.close()
+    yield from built_from_raw(tmp_path_factory.mktemp("dbt"), write_raw_tables)
 
 
 @pytest.fixture(scope="module")
