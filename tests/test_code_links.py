@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pytest
 
 from paperpulse.ingest import raw
 from paperpulse.ingest.sources import inbox
@@ -38,6 +39,7 @@ def test_the_bundled_page_links_its_repositories_and_project_pages(published_hom
     )
 
 
+@pytest.mark.slow
 def test_code_links_from_arxiv_listings_and_a_source(tmp_path):
     """arXiv's listings hide every link ("this https URL"): a sentence that says it is the code still makes
     has_code; Hugging Face gives the repository in extra.github_repo; a promise of code is not code."""

@@ -55,6 +55,7 @@ def test_malformed_lines_are_reported_by_number_and_the_rest_is_extracted(tmp_pa
     assert predictions[1]["models"] == ["BERT"] and predictions[1]["datasets"] == ["GLUE"]
 
 
+@pytest.mark.slow
 def test_empty_unicode_and_very_long_abstracts(tmp_path):
     long_abstract = " ".join([DSNOT] * 2000)  # ~250,000 characters
     unicode_abstract = (

@@ -144,6 +144,7 @@ def test_forgetting_a_landed_file_keeps_what_another_file_of_its_day_also_listed
         forget.forget_landed(settings, settings.inbox_dir / "processed" / "two.jsonl")
 
 
+@pytest.mark.slow
 def test_a_poisoned_day_forgotten_then_built_and_published_gives_the_marts_of_a_warehouse_that_never_saw_it(
     first_run, tmp_path, monkeypatch
 ):

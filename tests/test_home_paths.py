@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
 from tests.conftest import run_cli
 
@@ -26,6 +27,7 @@ def drop(home, name: str, title: str, day: str) -> None:
     (inbox / name).write_text(json.dumps(line) + "\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_an_inbox_run_on_an_empty_home_publishes_empty_marts(tmp_path):
     home = tmp_path / "warehouse"
     printed = run_cli(home, "run", "--source", "inbox").stdout
@@ -35,6 +37,7 @@ def test_an_inbox_run_on_an_empty_home_publishes_empty_marts(tmp_path):
     assert serving(home, "select count(*) from dim_papers") == [(0,)]
 
 
+@pytest.mark.slow
 def test_a_home_with_a_quote_and_spaces_works_end_to_end(tmp_path):
     home = tmp_path / "Ana's warehouse" / "it's here"
     # three publishes: the first writes new files, the second copies the published serving file, the

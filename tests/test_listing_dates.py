@@ -126,6 +126,7 @@ def test_the_dag_s_covered_day_is_refused_in_its_land_task(offline):
     assert not landing.interval_dir(settings, "trending_page", day).exists()
 
 
+@pytest.mark.slow
 def test_the_issue_s_attacks_leave_the_marts_as_they_were_and_quarantine_with_a_reason(first_run, tmp_path):
     """The three attacks of the issue, through the command line, on a published warehouse: the trend marts
     keep their size, and what was refused is in quarantine with its reason."""

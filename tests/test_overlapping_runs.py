@@ -94,6 +94,7 @@ def wait_for(condition, process: subprocess.Popen, timeout: float = 600) -> None
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_a_run_started_while_another_extracts_is_refused_and_a_killed_run_holds_nothing(tmp_path):
     home = tmp_path / "warehouse"
     first = start_run(home, "2022-01-03")

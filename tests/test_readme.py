@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 
 from paperpulse.cli import build_parser
 from scripts import readme_examples
@@ -36,6 +37,7 @@ def sh_commands() -> list[list[str]]:
     ]
 
 
+@pytest.mark.slow
 def test_every_example_output_is_what_the_cli_prints_after_make_run(real_history):
     home, _ = real_history
     done = subprocess.run(
@@ -74,6 +76,7 @@ def test_the_generator_rewrites_outputs_and_reports_differences(first_run, tmp_p
     assert subprocess.run([*check, "--check"], capture_output=True, text=True, cwd=REPO).returncode == 0
 
 
+@pytest.mark.slow
 def test_python_snippets_run_against_the_warehouse(real_history):
     home, _ = real_history
     snippets = [block.body for block in readme_blocks() if block.info == "python"]

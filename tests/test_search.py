@@ -11,6 +11,7 @@ import gzip
 import json
 
 import duckdb
+import pytest
 
 from paperpulse import search
 from paperpulse.search import K1
@@ -103,6 +104,7 @@ def test_bm25_scores_by_hand(published_home):
     assert all(abs(found[paper] - expected[paper]) < 1e-9 for paper in expected)
 
 
+@pytest.mark.slow
 def test_a_daily_run_indexes_only_its_changed_papers(published_home, tmp_path):
     home = copy_home(published_home, tmp_path / "warehouse")
     inbox = home / "inbox"
@@ -136,6 +138,7 @@ def test_bench_search_prints_the_latency_figures(published_home):
     assert " p95 " in printed and "target: p95 < 200 ms" in printed
 
 
+@pytest.mark.slow
 def test_bench_search_builds_a_warehouse_of_listing_files(published_home, tmp_path):
     """--listings: every day but the last into a scratch warehouse, build and publish, then the last day."""
     with duckdb.connect(str(published_home / "serving.duckdb"), read_only=True) as con:
