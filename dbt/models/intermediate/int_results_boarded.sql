@@ -30,11 +30,12 @@ paper_tasks as (
         canonical as task,
         count(*) as mentions,
         min(start_char) as first_at,
-        list(distinct surface) as surfaces
+        list(distinct surface) as surfaces,
+        count(*) over (partition by paper_id) as tasks_of_paper
     from {{ ref('stg_raw__mentions') }}
     semi join results using (paper_id)
     where entity_type = 'task'
-    group by all
+    group by paper_id, canonical
 
 ),
 
@@ -62,7 +63,6 @@ named_tasks as (
         first(
             paper_tasks.task
             order by
-                len(list_filter(paper_tasks.surfaces, lambda s: strpos(lower(results.evidence), lower(s)) > 0)) > 0 desc,
                 coalesce(dataset_tasks.papers, 0) desc,
                 paper_tasks.mentions desc,
                 paper_tasks.first_at,
@@ -72,8 +72,8 @@ named_tasks as (
     inner join paper_tasks
         on results.paper_id = paper_tasks.paper_id
         and (
-            len(list_filter(paper_tasks.surfaces, lambda s: strpos(lower(results.evidence), lower(s)) > 0)) > 0
-            or paper_tasks.paper_id in (select paper_id from paper_tasks group by all having count(*) = 1)
+            paper_tasks.tasks_of_paper = 1
+            or len(list_filter(paper_tasks.surfaces, lambda s: strpos(lower(results.evidence), lower(s)) > 0)) > 0
         )
     left join dataset_tasks
         on results.dataset = dataset_tasks.dataset
