@@ -234,8 +234,9 @@ def sha256(path: Path) -> str:
 DBT_DIR = REPO / "dbt"
 
 
-def dbt_build(build_db: Path, workdir: Path) -> None:
-    """`dbt build` of the real project against `build_db` (raw tables already written), logs in workdir."""
+def dbt_build(build_db: Path, workdir: Path, unit_tests: bool = False) -> None:
+    """`dbt build` of the real project against `build_db` (raw tables already written), logs in workdir; the
+    unit tests only when asked (tests/test_dbt_project.py runs them; they do not depend on the data)."""
     env = {
         **os.environ,
         "PAPERPULSE_BUILD_DB": str(build_db),
@@ -246,20 +247,25 @@ def dbt_build(build_db: Path, workdir: Path) -> None:
     }
     dbt = Path(sys.executable).with_name("dbt")
     proc = subprocess.run(
-        [str(dbt), "build"], cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600
+        [str(dbt), "build", *([] if unit_tests else ["--exclude-resource-type", "unit_test"])],
+        cwd=DBT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
 
 
 def built_from_raw(
-    folder: Path, write_raw_tables: Callable
+    folder: Path, write_raw_tables: Callable, unit_tests: bool = False
 ) -> Iterator[tuple[Path, duckdb.DuckDBPyConnection]]:
     """A test module's warehouse: `write_raw_tables(con)` fills a new build file in `folder` and `dbt build`
     builds it; yields the folder (build.duckdb, target/) and a read-only connection to the build file."""
     build_db = folder / "build.duckdb"
     with duckdb.connect(str(build_db)) as con:
         write_raw_tables(con)
-    dbt_build(build_db, folder)
+    dbt_build(build_db, folder, unit_tests)
     con = duckdb.connect(str(build_db), read_only=True)
     yield folder, con
     con.close()

@@ -181,7 +181,7 @@ def dbt_env(tmp: Path, build_db: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory):
-    yield from built_from_raw(tmp_path_factory.mktemp("dbt"), write_raw_tables)
+    yield from built_from_raw(tmp_path_factory.mktemp("dbt"), write_raw_tables, unit_tests=True)
 
 
 @pytest.fixture(scope="module")
@@ -421,6 +421,48 @@ def test_materialisations_are_set_per_folder(built):
     assert all(n["config"]["where"] and "true" in n["config"]["where"] for n in tests)
     assert models["model.paperpulse.topic_trends"]["config"]["materialized"] == "table"
     assert models["model.paperpulse.int_lexicon_aliases_unioned"]["config"]["materialized"] == "view"
+
+
+def test_mart_columns_that_must_have_a_value_refuse_null(built, tmp_path):
+    """Contracts carry the marts' not_null constraints (no not_null data test on a mart): the build file's
+    tables enforce them as rows are written, the way an incremental build appends."""
+    nodes = manifest(built)["nodes"]
+    marts = {
+        uid for uid, n in nodes.items() if n["resource_type"] == "model" and n["config"]["schema"] == "marts"
+    }
+    declared = {
+        (nodes[uid]["name"], column["name"])
+        for uid in marts
+        for column in nodes[uid]["columns"].values()
+        if any(constraint["type"] == "not_null" for constraint in column["constraints"])
+    }
+    tested = [
+        n["name"] for n in nodes.values() if n["resource_type"] == "test" and n.get("attached_node") in marts
+    ]
+    assert not [name for name in tested if name.startswith("not_null_")]
+    build_db = tmp_path / "build.duckdb"
+    shutil.copy(built[0] / "build.duckdb", build_db)  # the fixture holds the file open
+    with duckdb.connect(str(build_db)) as con:
+        enforced = set(
+            con.execute(
+                "select table_name, unnest(constraint_column_names) from duckdb_constraints() "
+                "where schema_name = 'marts' and constraint_type = 'NOT NULL'"
+            ).fetchall()
+        )
+        assert len(declared) >= 100 and enforced == declared
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL constraint failed"):
+            con.execute(
+                "insert into marts.fct_mentions select * replace (null as surface) from marts.fct_mentions"
+            )
+
+
+def test_every_unit_test_passes(built):
+    """The pipeline's builds leave the unit tests out (paperpulse/warehouse/build.py); this build ran them."""
+    unit_tests = {uid for uid in manifest(built)["unit_tests"]}
+    results = json.loads((built[0] / "target" / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert len(unit_tests) >= 15
+    assert ran == dict.fromkeys(unit_tests, "pass")
 
 
 def test_exposures_name_the_code_that_reads_the_marts(built):

@@ -138,7 +138,9 @@ def source_freshness(result: dict) -> SourceFreshness:
 def _dbt_env(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
-        "PAPERPULSE_BUILD_DB": str(settings.build_db),
+        # relative to the home, dbt's working folder: one profile for every home, so a copied home's build
+        # (and every build after a home's first) reuses dbt's saved parse instead of parsing it all again
+        "PAPERPULSE_BUILD_DB": settings.build_db.name,
         "PAPERPULSE_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "DBT_LOG_PATH": str(settings.home / "dbt" / "logs"),
         "DBT_TARGET_PATH": str(settings.home / "dbt" / "target"),
@@ -156,12 +158,12 @@ def dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
 
 
 def _run(settings: Settings, command: list[str]) -> subprocess.CompletedProcess:
-    """Run dbt in dbt/ with this home's environment. Its lines are logged as they come (one every
+    """Run dbt on dbt/ with this home's environment, in the home. Its lines are logged as they come (one every
     LOG_EVERY_SECONDS at INFO, all at DEBUG), so a long build shows progress in Airflow's logs; past
     `settings.dbt_timeout` seconds it is stopped (with whatever it started) and BuildFailed says so."""
     with subprocess.Popen(
         command,
-        cwd=DBT_PROJECT_DIR,
+        cwd=settings.home,
         env=_dbt_env(settings),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -265,7 +267,9 @@ def build(settings: Settings) -> BuildReport:
         # build's): a stale source shows in the summary, it never fails the build (which, after it, leaves
         # its manifest.json with the compiled code)
         ["source", "freshness", "--log-level", "none"],
-        ["build", *(["--full-refresh"] if full_refresh else [])],
+        # the unit tests test the project's SQL, not the data: dbt's advice is to leave them out of production
+        # builds (the test suite runs them: tests/test_dbt_project.py)
+        ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else [])],
         shared=variables,
     )
     if completed.returncode != 0:
