@@ -237,7 +237,7 @@ def load_extractions(settings: Settings, run_id: str, batch_files: list[str]) ->
 
 
 def build_marts(settings: Settings, run_id: str, _loaded: Any = None) -> dict:
-    return build(settings).as_dict()
+    return build(settings, skip_unchanged=True).as_dict()
 
 
 @stage("check")

@@ -13,10 +13,11 @@ import pytest
 
 from expectations.gate import GateReport
 from paperpulse.cli import interrupted
+from paperpulse.errors import BuildFailed
 from paperpulse.ingest.raw import LoadStats
 from paperpulse.pipeline import IngestReport, RunSummary
-from paperpulse.settings import MARTS
-from paperpulse.warehouse.build import BuildReport
+from paperpulse.settings import MARTS, Settings
+from paperpulse.warehouse.build import BuildReport, build
 from tests.conftest import MART_TABLES, RAW_TABLES, REPO, copy_home, run_cli, sha256, table_counts
 
 
@@ -90,6 +91,7 @@ def test_running_again_changes_nothing_and_says_so(published_home, tmp_path):
     serving_before = sha256(home / "serving.duckdb")
     printed = run_cli(home, "run").stdout
     assert "0 new, 0 changed, 139 unchanged" in printed
+    assert "  dbt:       nothing to build: no raw row changed since the last build\n" in printed
     assert "nothing changed" in printed
     assert table_counts(home / "build.duckdb", RAW_TABLES + MART_TABLES) == raw_before
     assert sha256(home / "serving.duckdb") == serving_before
@@ -98,6 +100,21 @@ def test_running_again_changes_nothing_and_says_so(published_home, tmp_path):
             0
         ]
     assert duplicates == 0
+
+
+def test_a_run_builds_again_after_a_raw_row_changed_or_a_build_failed(published_home, tmp_path):
+    """Without a raw change since the last good build a run's build stage skips dbt; any raw row changed
+    (here a listing's metadata, which marks no paper changed), or a build stopped halfway, and it builds."""
+    settings = Settings(home=copy_home(published_home, tmp_path / "warehouse"))
+    assert build(settings, skip_unchanged=True).skipped
+    with duckdb.connect(str(settings.build_db)) as con:
+        con.execute(
+            "update raw.paper_listings set extra = '{\"edited\": 1}' where listed_date = '2024-03-11'"
+        )
+    with pytest.raises(BuildFailed, match="did not finish within 1 s"):
+        build(settings.replace(dbt_timeout=1), skip_unchanged=True)
+    assert not build(settings, skip_unchanged=True).skipped  # the stopped build did not count
+    assert build(settings, skip_unchanged=True).skipped
 
 
 def test_query_answers_from_the_published_marts(published_home):

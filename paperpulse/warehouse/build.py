@@ -60,6 +60,7 @@ class BuildReport:
     full_refresh: bool = False  # every model rebuilt whole (the first build, or the project changed)
     warned: tuple[str, ...] = ()  # the tests that warned (severity warn), by name
     freshness: tuple[SourceFreshness, ...] | None = None  # None: `dbt source freshness` gave no answer
+    skipped: bool = False  # dbt not run: no raw row changed since the last good build
 
     @property
     def models_built(self) -> int:
@@ -89,6 +90,8 @@ class BuildReport:
 
     def describe(self) -> str:
         """`30 models built, 205 tests passed, 3 warned (name, name, name)`, and any stale source."""
+        if self.skipped:
+            return "nothing to build: no raw row changed since the last build"
         line = f"{self.models_built} models built, {self.tests_passed} tests passed"
         if self.warned:
             names = ", ".join(self.warned[:WARNED_SHOWN])
@@ -247,19 +250,27 @@ def build_state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 @stage("build")
-def build(settings: Settings) -> BuildReport:
+def build(settings: Settings, skip_unchanged: bool = False) -> BuildReport:
     """`dbt build`: seeds, staging, intermediate and marts, each followed by its data tests.
 
     Incremental: paper-keyed models rebuild only the papers changed since the last publish, and their
     tests test only those rows (and so does the marts gate). A full rebuild instead when the project or
-    the lexicons changed since the last build (or on the first).
+    the lexicons changed since the last build (or on the first). `skip_unchanged`: no dbt at all when no
+    raw row dbt reads changed since the last good build (a rerun after a crash past the build, a quiet day).
     """
     fingerprint = project_fingerprint()
     started = datetime.now(UTC).replace(tzinfo=None)
-    with connect_build(settings) as con:
-        full_refresh = build_state(con).get("project") != fingerprint
-    variables = () if full_refresh else ("--vars", json.dumps({"tested_rows": TESTED_ROWS}))
     target = settings.home / "dbt" / "target"
+    with connect_build(settings) as con, transaction(con):
+        state = build_state(con)
+        full_refresh = state.get("project") != fingerprint
+        raw = raw_fingerprint(con, target) if skip_unchanged and not full_refresh else None
+        if raw is not None and state.get("raw") == raw:  # the marts are what dbt would build again
+            log.info("nothing to build: no raw row changed since the last build")
+            con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
+            return BuildReport(skipped=True)
+        con.execute("delete from raw.build_state where name = 'raw'")  # a build killed or failed is not one
+    variables = () if full_refresh else ("--vars", json.dumps({"tested_rows": TESTED_ROWS}))
     (target / "sources.json").unlink(missing_ok=True)
     completed = dbt_commands(
         settings,
@@ -278,6 +289,22 @@ def build(settings: Settings) -> BuildReport:
     return BuildReport.from_artifacts(target / "run_results.json", target / "sources.json", full_refresh)
 
 
+def raw_fingerprint(con: duckdb.DuckDBPyConnection, target: Path) -> str | None:
+    """A hash of every row dbt reads from the raw schema: of the tables the sources name in the manifest
+    of the build whose artefacts `target` holds (None before the first), but raw.changed_papers (which says
+    what an incremental build rebuilds, not what the marts hold)."""
+    manifest = target / "manifest.json"
+    if not manifest.exists():
+        return None
+    sources = json.loads(manifest.read_text())["sources"].values()
+    digest = hashlib.sha256()
+    for table in sorted(s["identifier"] for s in sources if s["schema"] == "raw"):
+        if table != "changed_papers":
+            rows = con.execute(f'select count(*), sum(hash(t)::hugeint) from raw."{table}" t').fetchone()
+            digest.update(f"{table} {rows}\n".encode())
+    return digest.hexdigest()[:16]
+
+
 def failure_detail(completed: subprocess.CompletedProcess) -> str:
     """What failed and why: dbt's ERROR and FAIL lines, then the distinct reasons it gives
     ("IO Error: ... No space left on device", "Database Error ...")."""
@@ -294,10 +321,11 @@ def record_build(settings: Settings, fingerprint: str, started: datetime, full_r
     if full_refresh:
         state[UNPUBLISHED_FULL_BUILD] = "yes"
     with connect_build(settings) as con, transaction(con):
+        con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
+        state["raw"] = raw_fingerprint(con, settings.home / "dbt" / "target") or ""  # what this build read
         con.executemany(
             "insert or replace into raw.build_state values (?, ?)", [list(item) for item in state.items()]
         )
-        con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
         for schema, table in con.execute(REPLACED_ROWS_TABLES).fetchall():
             con.execute(f'delete from "{schema}"."{table}"')  # every aggregate has recomputed their keys
 
