@@ -93,9 +93,10 @@ bench: install
 	$(BIN)/paperpulse bench --papers $(PAPERS)
 
 # The README's example outputs, regenerated through `paperpulse query` on a fresh warehouse built as `make run`
-# builds it (the bundled listings); tests/test_readme.py runs the same script with --check.
+# builds it (the bundled listings), and the summary that backfill printed; tests/test_readme.py runs the same
+# script with --check.
 .PHONY: readme
 readme: install
-	home=$$(mktemp -d) && PAPERPULSE_LOG_LEVEL=WARNING PAPERPULSE_HOME=$$home/warehouse $(BIN)/paperpulse backfill --source listings > /dev/null \
-		&& $(BIN)/python scripts/readme_examples.py --write --home $$home/warehouse; \
+	home=$$(mktemp -d) && PAPERPULSE_LOG_LEVEL=WARNING PAPERPULSE_HOME=$$home/warehouse $(BIN)/paperpulse backfill --source listings > $$home/summary.txt \
+		&& $(BIN)/python scripts/readme_examples.py --write --home $$home/warehouse --summary $$home/summary.txt; \
 		status=$$?; rm -rf "$$home"; exit $$status

@@ -7,7 +7,11 @@ bare blocks are rewritten, with what the command printed; commands are never add
     .venv/bin/python scripts/readme_examples.py --check [--home warehouse]   # diff, exit 1 if any
     .venv/bin/python scripts/readme_examples.py --write [--home warehouse]   # rewrite the outputs
 
-The README's examples come from one `make run` on the bundled page (`make readme` regenerates them).
+With `--summary FILE` (what `make run`'s backfill printed) the bare block that starts `paperpulse backfill`
+is that summary too: the home shown as /path/to/warehouse, long lines wrapped; its run id and `took:` line
+(one machine's timing, which the README's text quotes) are kept as written.
+
+The README's examples come from one `make run` (`make readme` regenerates them and the summary).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 import shlex
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,11 +118,26 @@ def examples(lines: list[str]) -> list[Example]:
     return found
 
 
-def regenerate(readme: str, home: Path) -> tuple[str, list[str]]:
-    """The README with every example's output block replaced by what its command prints now, and the
-    failures (an example whose command fails keeps its old output)."""
+SUMMARY = "paperpulse backfill "
+KEPT_AS_WRITTEN = re.compile(r"(?<=^paperpulse backfill )\S+|(?<=^  took: ).*", re.M)
+
+
+def summary_lines(printed: str, home: Path, written: str) -> list[str]:
+    """The backfill's summary as the README shows it, with the run id and timing of the one `written`."""
+    kept = iter(KEPT_AS_WRITTEN.findall(written))
+    summary = KEPT_AS_WRITTEN.sub(lambda _: next(kept, ""), printed.replace(str(home), "/path/to/warehouse"))
+    wrapped = (textwrap.wrap(line, 110, subsequent_indent=" " * 13) or [line] for line in summary.split("\n"))
+    return [text for lines in wrapped for text in lines]
+
+
+def regenerate(readme: str, home: Path, summary: str | None = None) -> tuple[str, list[str]]:
+    """The README with every example's output block replaced by what its command prints now (and the
+    backfill's block by `summary`), and the failures (an example whose command fails keeps its old output)."""
     lines = readme.split("\n")
     failures = []
+    if summary is not None:
+        block = next(b for b in blocks(lines) if not b.info and b.body.startswith(SUMMARY))
+        lines[block.start + 1 : block.end] = summary_lines(summary.strip("\n"), home, block.body)
     env = {**os.environ, "PAPERPULSE_HOME": str(home)}
     for example in reversed(examples(lines)):  # from the end, so earlier line numbers stay valid
         done = subprocess.run(
@@ -148,13 +168,15 @@ def main(argv: list[str] | None = None) -> int:
         help="the warehouse the examples run against (default: $PAPERPULSE_HOME, else ./warehouse)",
     )
     parser.add_argument("--readme", type=Path, default=REPO / "README.md")
+    parser.add_argument("--summary", type=Path, help="what the backfill that built --home printed")
     args = parser.parse_args(argv)
 
     if not (args.home / "serving.duckdb").exists():
         print(f"no published marts in {args.home}: run `make run` first", file=sys.stderr)
         return 1
     readme = args.readme.read_text()
-    regenerated, failures = regenerate(readme, args.home.resolve())
+    summary = args.summary.read_text() if args.summary else None
+    regenerated, failures = regenerate(readme, args.home.resolve(), summary)
     for failure in failures:
         print(failure, file=sys.stderr)
     if args.write:

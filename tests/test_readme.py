@@ -38,10 +38,12 @@ def sh_commands() -> list[list[str]]:
 
 
 @pytest.mark.slow
-def test_every_example_output_is_what_the_cli_prints_after_make_run(real_history):
-    home, _ = real_history
+def test_every_example_output_is_what_the_cli_prints_after_make_run(real_history, tmp_path):
+    home, printed = real_history  # and the summary `make run` ends with
+    summary = tmp_path / "summary.txt"
+    summary.write_text(printed)
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--check", "--home", str(home)],
+        [sys.executable, str(SCRIPT), "--check", "--home", str(home), "--summary", str(summary)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -63,8 +65,23 @@ def test_the_generator_rewrites_outputs_and_reports_differences(first_run, tmp_p
         "```sh\n.venv/bin/paperpulse query \"select 'a' as x\" --format csv   # a comment\n```\n"
         "```\nold\n```\n"
         "\n```sql\nselect 1\n```\n\nNo output block follows that one.\n\n```\nnot an example\n```\n"
+        "\n```\npaperpulse backfill 20260101T000000Z: old\n  took:      4.1 min, quiet\n```\n"
     )
-    check = [sys.executable, str(SCRIPT), "--home", str(home), "--readme", str(readme)]
+    summary = tmp_path / "summary.txt"
+    summary.write_text(
+        f"paperpulse backfill 20991231T000000Z: listings\n  marts:     {', '.join(['dim_papers 139'] * 12)}\n"
+        f"  published: {home}/serving.duckdb\n  took:      0.9 min, busy\n"
+    )
+    check = [
+        sys.executable,
+        str(SCRIPT),
+        "--home",
+        str(home),
+        "--readme",
+        str(readme),
+        "--summary",
+        str(summary),
+    ]
     stale = subprocess.run([*check, "--check"], capture_output=True, text=True, cwd=REPO)
     assert stale.returncode == 1 and "-stale" in stale.stdout and "+│    139 │" in stale.stdout
     assert "-old" in stale.stdout and "+x" in stale.stdout and "+a" in stale.stdout
@@ -73,6 +90,11 @@ def test_the_generator_rewrites_outputs_and_reports_differences(first_run, tmp_p
     assert "│ papers │" in rewritten and "│    139 │" in rewritten
     assert "```\nx\na\n```" in rewritten
     assert "```\nnot an example\n```" in rewritten
+    six = ", ".join(["dim_papers 139"] * 6)
+    assert rewritten.endswith(  # the run id and timing as written, the home hidden, the long line wrapped
+        f"```\npaperpulse backfill 20260101T000000Z: listings\n  marts:     {six},\n             {six}\n"
+        "  published: /path/to/warehouse/serving.duckdb\n  took:      4.1 min, quiet\n```\n"
+    )
     assert subprocess.run([*check, "--check"], capture_output=True, text=True, cwd=REPO).returncode == 0
 
 
