@@ -8,7 +8,7 @@ bare blocks are rewritten, with what the command printed; commands are never add
     .venv/bin/python scripts/readme_examples.py --write [--home warehouse]   # rewrite the outputs
 
 With `--summary FILE` (what `make run`'s backfill printed) the bare block that starts `paperpulse backfill`
-is that summary too: the home shown as /path/to/warehouse, long lines wrapped; its run id and `took:` line
+is that summary too: the home shown as /path/to/warehouse, the marts line wrapped; its run id and `took:` line
 (one machine's timing, which the README's text quotes) are kept as written.
 
 The README's examples come from one `make run` (`make readme` regenerates them and the summary).
@@ -24,7 +24,6 @@ import re
 import shlex
 import subprocess
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,8 +125,21 @@ def summary_lines(printed: str, home: Path, written: str) -> list[str]:
     """The backfill's summary as the README shows it, with the run id and timing of the one `written`."""
     kept = iter(KEPT_AS_WRITTEN.findall(written))
     summary = KEPT_AS_WRITTEN.sub(lambda _: next(kept, ""), printed.replace(str(home), "/path/to/warehouse"))
-    wrapped = (textwrap.wrap(line, 110, subsequent_indent=" " * 13) or [line] for line in summary.split("\n"))
-    return [text for lines in wrapped for text in lines]
+    return [text for line in summary.split("\n") for text in _wrapped_list(line)]
+
+
+def _wrapped_list(line: str, width: int = 110) -> list[str]:
+    """The marts line (`  marts:     dim_papers 139, ...`) wrapped after commas; any other line as it is."""
+    if not line.startswith("  marts:"):
+        return [line]
+    lines = [""]
+    for item in line.split(", "):
+        if lines[-1] and len(lines[-1]) + len(item) + 2 > width:
+            lines[-1] += ","
+            lines.append(" " * 13 + item)
+        else:
+            lines[-1] += (", " if lines[-1] else "") + item
+    return lines
 
 
 def regenerate(readme: str, home: Path, summary: str | None = None) -> tuple[str, list[str]]:
