@@ -289,13 +289,6 @@ def _type_of_new_name(name: str, long_form: str | None, text: str, start: int, e
     return "model"
 
 
-def _known_type(found: list[Mention], start: int, end: int) -> Mention | None:
-    for mention in found:
-        if mention.start == start and mention.end == end:
-            return mention
-    return None
-
-
 class _Names:
     """Names found in one abstract (surface -> type and canonical) and which are the paper's own methods."""
 
@@ -358,6 +351,9 @@ def _add_definitions(
     expansions: dict[str, frozenset[str]],
     abstracts: bool,
 ) -> None:
+    known_spans: dict[tuple[int, int], Mention] = {}  # the first candidate of each span
+    for mention in found:
+        known_spans.setdefault((mention.start, mention.end), mention)
     for match in _DEFINITION_PARENS.finditer(text):
         inside = match.group(1)
         short = re.split(r"[,;]\s", inside, maxsplit=1)[0].strip()
@@ -382,11 +378,9 @@ def _add_definitions(
         long_start = _extend_left(text, sentence_start, long_end - len(long_form))
         long_form = text[long_start:long_end]
         short_start = match.start(1) + inside.index(short)
-        known = _known_type(found, long_start, long_end) or _known_type(
-            found, short_start, short_start + len(short)
-        )
+        known_long = known_spans.get((long_start, long_end))
+        known = known_long or known_spans.get((short_start, short_start + len(short)))
         is_name = _is_capitalised_name(long_form) or _capitals_spell(short, long_form)
-        known_long = _known_type(found, long_start, long_end)
         if (
             known is not None
             and known_long is None
@@ -519,6 +513,7 @@ def _title_expansion(short: str, title_rest: str) -> str | None:
 def _add_coined(text: str, found: list[Mention], not_names: set[str], abstracts: bool) -> None:
     """CamelCase coinages (`BoostIn`, `DoReMi`, `LintSeq`) name methods or, in a dataset context or grown
     from a known dataset (`ImageNet-R.`, whose "R." the tokenizer keeps whole), data."""
+    lexicon_datasets = {m.start for m in found if m.type == "dataset" and m.source == "lexicon"}
     starts = []
     for point in _CAMEL_POINT.finditer(text):
         start = point.start() - _WORD_BACK.match(text[max(0, point.start() - 40) : point.start()][::-1]).end()
@@ -542,12 +537,7 @@ def _add_coined(text: str, found: list[Mention], not_names: set[str], abstracts:
             _names_data(text, match.start(), match.end())
             or before.endswith(("on ", "on the "))
             or _BENCH_NAME.search(name)
-            or (
-                abstracts
-                and any(
-                    m.type == "dataset" and m.start == match.start() and m.source == "lexicon" for m in found
-                )
-            )
+            or (abstracts and match.start() in lexicon_datasets)
         ):
             entity_type = "dataset"
         else:

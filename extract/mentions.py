@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 # Which rule proposed a mention; on equal length, the more trusted source wins an overlap.
@@ -40,3 +41,20 @@ def resolve_overlaps(candidates: list[Mention]) -> list[Mention]:
         taken[mention.start : mention.end] = b"\x01" * mention.length
     kept.sort(key=lambda m: m.start)
     return kept
+
+
+class ByStart:
+    """Mentions indexed by start, to take those of a stretch of text without a scan of them all."""
+
+    def __init__(self, mentions: list[Mention]):
+        self.mentions = mentions
+        self.order = sorted(range(len(mentions)), key=lambda i: mentions[i].start)  # stable: ties by index
+        self._starts = [mentions[i].start for i in self.order]
+
+    def indices_in(self, start: int, end: int) -> list[int]:
+        """The indices of the mentions starting in [start, end), ascending."""
+        return sorted(self.order[bisect_left(self._starts, start) : bisect_left(self._starts, end)])
+
+    def starting_in(self, start: int, end: int) -> list[Mention]:
+        """The mentions starting in [start, end), in the list's order."""
+        return [self.mentions[i] for i in self.indices_in(start, end)]

@@ -24,12 +24,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract import results as rules
-from extract.mentions import Mention
+from extract.mentions import ByStart, Mention
 from extract.text import sentence_spans
 
 WEIGHTS_FILE = Path(__file__).parent / "weights" / "results.json"
@@ -255,6 +255,70 @@ class Context:
     own: list[str]
     rule: dict | None  # what the rules made of this number, if they kept it
     numbers: list[rules.Number]  # every candidate number of the sentence
+    index: MentionIndex  # of the abstract's mentions, shared by its numbers
+
+
+class MentionIndex:
+    """What the numbers of an abstract read of its mentions, built once for all of them (scanning every
+    mention for every number made a long abstract's numbers quadratic)."""
+
+    def __init__(self, text: str, mentions: list[Mention]):
+        self.text = text
+        self.by_start = ByStart(mentions)
+        self.surfaces = {slot: {m.surface.lower() for m in mentions if m.type == slot} for slot in SLOTS}
+        self._in_sentence: dict[tuple[int, int], list[Mention]] = {}
+        self._groups: dict[str, list[tuple[list[int], list[int]]]] = {}
+        self._counts: dict[str, int] = {}
+
+    def in_sentence(self, sentence: tuple[int, int]) -> list[Mention]:
+        """The mentions starting in the sentence, in order."""
+        if sentence not in self._in_sentence:
+            self._in_sentence[sentence] = self.by_start.starting_in(*sentence)
+        return self._in_sentence[sentence]
+
+    def count(self, surface: str) -> int:
+        """How often the surface is written in the abstract."""
+        if surface not in self._counts:
+            self._counts[surface] = self.text.count(surface)
+        return self._counts[surface]
+
+    def outside(self, slot: str, sentence: tuple[int, int]) -> list[Mention]:
+        """The slot's mentions outside the sentence, nearest to its middle first (ties in the mentions'
+        order), less those that cannot add an option to `slot_options`: a later mention of a group."""
+        start, end = sentence
+        middle = (start + end) / 2
+        # Within 60 characters of the sentence's start, a metric's left extensions stop at it: taken singly.
+        far = max(end, start + 60)
+        mentions = self.by_start.mentions
+        found = [i for i in self.by_start.indices_in(end, far) if mentions[i].type == slot]
+        for starts, indices in self._grouped(slot):
+            before = bisect_left(starts, start)
+            if before:
+                found.append(indices[before - 1])
+            after = bisect_left(starts, far)
+            if after < len(starts):
+                found.append(indices[after])
+        found.sort(key=lambda i: (abs(mentions[i].start - middle), i))
+        return [mentions[i] for i in found]
+
+    def _grouped(self, slot: str) -> list[tuple[list[int], list[int]]]:
+        """The slot's mentions grouped by what they can add to its options from outside a number's sentence:
+        the options their surface gives, and for a metric its left extensions, which read up to 60
+        characters before it. Each group's starts ascending, with the index of the first mention there."""
+        if slot not in self._groups:
+            text, mentions = self.text, self.by_start.mentions
+            groups: dict[object, tuple[list[int], list[int]]] = {}
+            for i in self.by_start.order:
+                m = mentions[i]
+                if m.type != slot:
+                    continue
+                key = (m.surface, text[max(0, m.start - 60) : m.end]) if slot == "metric" else m.surface
+                starts, indices = groups.setdefault(key, ([], []))
+                if not starts or starts[-1] != m.start:
+                    starts.append(m.start)
+                    indices.append(i)
+            self._groups[slot] = list(groups.values())
+        return self._groups[slot]
 
 
 def contexts(
@@ -275,16 +339,19 @@ def contexts(
     by_start = {start: r for r, (start, _) in zip(found_by_rules, number_spans, strict=True)}
     spans = sentence_spans(text)
     starts = [s for s, _ in spans]
+    index = MentionIndex(text, mentions)
     found = []
     by_sentence: dict[int, list[rules.Number]] = {}
     for n in numbers:
         by_sentence.setdefault(max(bisect_right(starts, n.start) - 1, 0), []).append(n)
-    for index, sentence_numbers in by_sentence.items():
-        sentence = spans[index]
-        previous = spans[index - 1] if index else None
+    for i, sentence_numbers in by_sentence.items():
+        sentence = spans[i]
+        previous = spans[i - 1] if i else None
         for n in sentence_numbers:
             rule = by_start.get(n.start)
-            found.append(Context(text, title, n, sentence, previous, mentions, own, rule, sentence_numbers))
+            found.append(
+                Context(text, title, n, sentence, previous, mentions, own, rule, sentence_numbers, index)
+            )
     return found
 
 
@@ -319,7 +386,7 @@ def number_features(c: Context) -> list[str]:
     if after:
         f.append(f"w+1&unit={after[0]}&{n.unit}")
     f.append(f"paren={text[n.start - len(n.sign) - 1 : n.start - len(n.sign)] == '('}")
-    inside = [m for m in c.mentions if s_start <= m.start < s_end]
+    inside = c.index.in_sentence(c.sentence)
     types = {m.type for m in inside}
     f += [f"has_{t}" for t in sorted(types)]
     for m in inside:
@@ -402,7 +469,7 @@ def _mention_option_features(
         f.append("rule_choice")
     if surface.lower() in c.title.lower():
         f.append("in_title")
-    count = c.text.count(surface)
+    count = c.index.count(surface)
     f.append(f"count={min(count, 3)}")
     return f
 
@@ -419,7 +486,7 @@ def slot_options(c: Context, slot: str) -> list[Option]:
     text, n = c.text, c.number
     options: dict[str, Option] = {}
     none_features = [f"none&unit={n.unit}", f"none&rule={'yes' if c.rule and c.rule.get(slot) else 'no'}"]
-    in_sentence = [m for m in c.mentions if m.type == slot and c.sentence[0] <= m.start < c.sentence[1]]
+    in_sentence = [m for m in c.index.in_sentence(c.sentence) if m.type == slot]
     none_features.append(f"none&mentions={min(len(in_sentence), 2)}")
     _add(options, Option(None, features=["none", *none_features]))
     for m in _nearest_first(c, slot):
@@ -438,10 +505,8 @@ def slot_options(c: Context, slot: str) -> list[Option]:
     if slot == "model":
         for own in c.own:
             _add(options, Option(own, kind="own"))
-    if slot == "dataset":
-        datasets = {m.surface for m in c.mentions if m.type == "dataset"}
-        if len(datasets) == 0 and c.rule and c.rule.get("dataset"):
-            _add(options, Option(c.rule["dataset"], kind="paper"))
+    if slot == "dataset" and not c.index.surfaces["dataset"] and c.rule and c.rule.get("dataset"):
+        _add(options, Option(c.rule["dataset"], kind="paper"))
     listed = list(options.values())
     _rank_features(c, slot, listed)
     _respectively_features(c, listed)
@@ -490,18 +555,16 @@ def _rank_features(c: Context, slot: str, options: list[Option]) -> None:
     if inside:
         first = min(inside, key=lambda o: o.start)
         first.features.append("first_in_sentence")
-    kinds = {m.surface.lower() for m in c.mentions if m.type == slot}
+    kinds = c.index.surfaces[slot]
     for option in options:
         if option.surface and not (c.sentence[0] <= option.start < c.sentence[1]):
             option.features = [f"outside&names={min(len(kinds), 3)}"]
 
 
 def _nearest_first(c: Context, slot: str) -> list[Mention]:
-    """The abstract's mentions of the slot's type, those of the number's sentence first, then the nearest."""
-    middle = (c.sentence[0] + c.sentence[1]) / 2
-    inside = [m for m in c.mentions if m.type == slot and c.sentence[0] <= m.start < c.sentence[1]]
-    outside = [m for m in c.mentions if m.type == slot and not c.sentence[0] <= m.start < c.sentence[1]]
-    return inside + sorted(outside, key=lambda m: abs(m.start - middle))
+    """The abstract's mentions of the slot's type, those of the number's sentence first, then the nearest
+    (of those that can add an option)."""
+    return [m for m in c.index.in_sentence(c.sentence) if m.type == slot] + c.index.outside(slot, c.sentence)
 
 
 _EXTENSION_WORD = re.compile(r"([A-Za-z][\w\-]*)\s+$")
@@ -592,7 +655,7 @@ def is_rankable(kind: str, role: str, slots: dict[str, Option], own: list[str]) 
 
 def sentence_shape(c: Context) -> list[str]:
     """How crowded and comparative the number's sentence is: what makes a claim easy or hard to read."""
-    inside = [m for m in c.mentions if c.sentence[0] <= m.start < c.sentence[1]]
+    inside = c.index.in_sentence(c.sentence)
     f = [f"n_{t}={min(len({m.surface for m in inside if m.type == t}), 3)}" for t in SLOTS]
     f.append(f"n_numbers={min(len(c.numbers), 4)}")
     sentence = c.text[c.sentence[0] : c.sentence[1]].lower()

@@ -20,7 +20,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from extract.mentions import Mention
+from extract.mentions import ByStart, Mention
 from extract.text import sentence_spans
 
 # A number and its unit, matched where a digit run starts (the caller checks the character before it).
@@ -202,6 +202,7 @@ def find(
     value_spans = []
     own = own_methods[0] if own_methods else None
     paper_dataset = _only([m for m in mentions if m.type == "dataset"])
+    by_start = ByStart(mentions)
     spans = sentence_spans(text)
     sentence_starts = [start for start, _ in spans]
     by_sentence: dict[int, list[Number]] = {}
@@ -209,7 +210,8 @@ def find(
         by_sentence.setdefault(max(bisect_right(sentence_starts, number.start) - 1, 0), []).append(number)
     for index, numbers in by_sentence.items():
         start, end = spans[index]
-        sentence_mentions = [m for m in mentions if start <= m.start and m.end <= end]
+        # Those within the sentence (an empty one may start at its end).
+        sentence_mentions = [m for m in by_start.starting_in(start, end + 1) if m.end <= end]
         metrics = [m for m in sentence_mentions if m.type == "metric"]
         datasets = [m for m in sentence_mentions if m.type == "dataset"]
         models = [m for m in sentence_mentions if m.type == "model"]
