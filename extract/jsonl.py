@@ -55,8 +55,11 @@ def read_papers(lines: IO[str], summary: RunSummary, errors: IO[str]) -> Iterato
 
 
 def extract_stream(
-    extractor: Extractor, lines: IO[str], output: IO[str], errors: IO[str] = sys.stderr
+    extractor: Extractor, lines: IO[str], output: IO[str], errors: IO[str] | None = None
 ) -> RunSummary:
+    """Each paper of `lines` extracted onto `output`; a bad line is named on `errors` (stderr as it is at the
+    call, not at import: the command line may run in a process whose stderr is replaced)."""
+    errors = errors or sys.stderr
     summary = RunSummary()
     progress = tqdm(unit=" papers", disable=not errors.isatty(), file=errors)
     for prediction in extractor.extract(read_papers(lines, summary, errors)):
