@@ -17,10 +17,15 @@ import this module before they open the context: defining the classes registers 
   and so compile every template again, for every page of every update (most of a small run's time).
 
 Together they take a checkpoint run's Data Docs update from about 0.8 s (marts: 5 s) to a few hundredths.
+
+A Data Docs page GX cannot write (a full disk) is logged as one line, the error's; GX puts the whole traceback
+in its message, which would end up among a run's error lines.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -31,6 +36,19 @@ from great_expectations.datasource.fluent.interfaces import DataAsset
 from great_expectations.datasource.fluent.pandas_datasource import DataFrameAsset, _PandasDatasource
 from great_expectations.render.renderer.site_builder import SiteBuilder as GXSiteBuilder
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
+
+
+class _PageErrorOnOneLine(logging.Filter):
+    ERROR = re.compile(r'(\w+): "(.*?)"\.  Traceback: "', re.S)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = self.ERROR.search(record.getMessage())
+        if error:
+            record.msg, record.args = "a Data Docs page was not written: %s: %s", error.groups()
+        return True
+
+
+logging.getLogger("great_expectations.render.renderer.site_builder").addFilter(_PageErrorOnOneLine())
 
 DATASOURCE_TYPE = "paperpulse_frames"
 HOME_VARIABLE = "paperpulse_gx_home"  # config variable: where results and Data Docs go ($PAPERPULSE_HOME/gx)
