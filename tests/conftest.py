@@ -25,15 +25,18 @@ REPO = Path(__file__).resolve().parent.parent
 PAPERPULSE = str(Path(sys.executable).with_name("paperpulse"))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """Under pytest-xdist's `--dist loadgroup` (`make test`), each module's tests go to one worker unless a
     test names its group (`pytest.mark.xdist_group`): module-scoped fixtures are built once, and tests sharing
-    a heavy fixture or a heavy service run in turn on one worker, never beside each other. Slow tests come
-    first (in their order): the longest groups start first, and no worker is left with one at the end."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__.rsplit(".", 1)[-1]))
+    a heavy fixture or a heavy service run in turn on one worker, never beside each other. (Marked as each
+    test is collected: pytest-xdist reads the marks in a pytest_collection_modifyitems that may run first.)"""
+    if item.get_closest_marker("xdist_group") is None:
+        item.add_marker(pytest.mark.xdist_group(item.module.__name__.rsplit(".", 1)[-1]))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests come first (in their order): the longest groups start first, and no worker is left with one
+    at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -2,9 +2,12 @@
 circle, and the README's layout table naming what is really there."""
 
 import ast
+import os
 import re
 import subprocess
 import sys
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -92,3 +95,11 @@ def test_the_readme_layout_table_names_what_is_in_the_tree():
     }
     listed = {path.split("/")[0] for entry in named for path in re.split(r"`, `", entry)}
     assert {d for d in top if not d.endswith(".egg-info")} <= listed, "folders the layout table leaves out"
+
+
+def test_under_make_test_a_module_s_tests_stay_on_one_worker(request):
+    """`--dist loadgroup` sends each module's tests (or a named xdist_group) to one worker, so that a module
+    fixture is built once. pytest-xdist suffixes the group to the test id, which pytest 9.2 ignores."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not request.config.getoption("loadgroup", False):
+        pytest.skip("not under pytest-xdist's --dist loadgroup")
+    assert request.node.nodeid.endswith("@test_layout")
