@@ -40,6 +40,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_parsed_once(tmp_path_factory) -> Iterator[None]:
+    """dbt parses the project once per test process instead of once in every new home (4 s, some 60 times a
+    run): every dbt started after this reads the saved parse written here (DBT_PARTIAL_PARSE_FILE_PATH), as a
+    home's second build reads its own. dbt checks it against the project files, the profile and the vars,
+    and parses again whatever differs (the tests' own builds and projects do)."""
+    from paperpulse.warehouse.build import TESTED_ROWS, dbt
+
+    home = tmp_path_factory.mktemp("dbt-parse")
+    parsed = dbt(Settings(home=home), "parse", "--vars", json.dumps({"tested_rows": TESTED_ROWS}))
+    assert parsed.returncode == 0, parsed.stdout[-3000:]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DBT_PARTIAL_PARSE_FILE_PATH", str(home / "dbt" / "target" / "partial_parse.msgpack"))
+        yield
+
+
 @pytest.fixture
 def server():
     """A local HTTP server that replies what a test scripts (tests/fault_server.py)."""

@@ -234,8 +234,13 @@ CHANGED_PAPERS = "changed papers"  # what an incremental build rebuilt and teste
 # build_state name set by a full rebuild until a publish includes it: till then the built paper marts may
 # differ from the published ones in any paper, not only in the changed ones
 UNPUBLISHED_FULL_BUILD = "unpublished full build"
-# the `where` of the data tests on paper-keyed tables in an incremental build (dbt_project.yml: tested_rows)
-TESTED_ROWS = "paper_id in (select paper_id from raw.changed_papers)"
+# the `where` of the data tests on paper-keyed tables (dbt_project.yml: tested_rows): every row in a full
+# build, the changed papers' rows in an incremental one (build_state `testing`); one text for both, so that
+# one saved parse of the project serves every build
+TESTED_ROWS = (
+    "((select value = 'all' from raw.build_state where name = 'testing') "
+    "or paper_id in (select paper_id from raw.changed_papers))"
+)
 
 
 # the rows incremental models keep for the aggregates over them (dbt/macros/incremental.sql: replaced)
@@ -270,7 +275,8 @@ def build(settings: Settings, skip_unchanged: bool = False) -> BuildReport:
             con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
             return BuildReport(skipped=True)
         con.execute("delete from raw.build_state where name = 'raw'")  # a build killed or failed is not one
-    variables = () if full_refresh else ("--vars", json.dumps({"tested_rows": TESTED_ROWS}))
+        testing = "all" if full_refresh else CHANGED_PAPERS
+        con.execute("insert or replace into raw.build_state values ('testing', ?)", [testing])
     (target / "sources.json").unlink(missing_ok=True)
     completed = dbt_commands(
         settings,
@@ -281,7 +287,7 @@ def build(settings: Settings, skip_unchanged: bool = False) -> BuildReport:
         # the unit tests test the project's SQL, not the data: dbt's advice is to leave them out of production
         # builds (the test suite runs them: tests/test_dbt_project.py)
         ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else [])],
-        shared=variables,
+        shared=("--vars", json.dumps({"tested_rows": TESTED_ROWS})),
     )
     if completed.returncode != 0:
         raise BuildFailed(f"dbt build failed (exit {completed.returncode}):\n{failure_detail(completed)}")
