@@ -102,6 +102,7 @@ def test_running_again_changes_nothing_and_says_so(published_home, tmp_path):
     assert duplicates == 0
 
 
+@pytest.mark.slow  # three builds
 def test_a_run_builds_again_after_a_raw_row_changed_or_a_build_failed(published_home, tmp_path):
     """Without a raw change since the last good build a run's build stage skips dbt; any raw row changed
     (here a listing's metadata, which marks no paper changed), or a build stopped halfway, and it builds."""
