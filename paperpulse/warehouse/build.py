@@ -272,7 +272,7 @@ def build(settings: Settings, skip_unchanged: bool = False) -> BuildReport:
         raw = raw_fingerprint(con, target) if skip_unchanged and not full_refresh else None
         if raw is not None and state.get("raw") == raw:  # the marts are what dbt would build again
             log.info("nothing to build: no raw row changed since the last build")
-            con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
+            mark_built(con, started)
             return BuildReport(skipped=True)
         con.execute("delete from raw.build_state where name = 'raw'")  # a build killed or failed is not one
         testing = "all" if full_refresh else CHANGED_PAPERS
@@ -291,7 +291,7 @@ def build(settings: Settings, skip_unchanged: bool = False) -> BuildReport:
     )
     if completed.returncode != 0:
         raise BuildFailed(f"dbt build failed (exit {completed.returncode}):\n{failure_detail(completed)}")
-    record_build(settings, fingerprint, started, full_refresh)
+    record_build(settings, fingerprint, started, full_refresh, raw)
     return BuildReport.from_artifacts(target / "run_results.json", target / "sources.json", full_refresh)
 
 
@@ -321,14 +321,22 @@ def failure_detail(completed: subprocess.CompletedProcess) -> str:
     return detail or completed.stdout[-3000:] + completed.stderr[-2000:]
 
 
-def record_build(settings: Settings, fingerprint: str, started: datetime, full_refresh: bool) -> None:
-    """After a good build: what it was built from, and which changes its marts now include."""
+def mark_built(con: duckdb.DuckDBPyConnection, started: datetime) -> None:
+    """The changed papers the marts now include: those changed before the build (or its skip) started."""
+    con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
+
+
+def record_build(
+    settings: Settings, fingerprint: str, started: datetime, full_refresh: bool, raw: str | None = None
+) -> None:
+    """After a good build: what it was built from (`raw`: the raw rows' hash when it was taken before the
+    build, which the build's lock kept as it was), and which changes its marts now include."""
     state = {"project": fingerprint, "tested": "all" if full_refresh else CHANGED_PAPERS}
     if full_refresh:
         state[UNPUBLISHED_FULL_BUILD] = "yes"
     with connect_build(settings) as con, transaction(con):
-        con.execute("update raw.changed_papers set built = true where changed_at <= ?", [started])
-        state["raw"] = raw_fingerprint(con, settings.home / "dbt" / "target") or ""  # what this build read
+        mark_built(con, started)
+        state["raw"] = raw or raw_fingerprint(con, settings.home / "dbt" / "target") or ""
         con.executemany(
             "insert or replace into raw.build_state values (?, ?)", [list(item) for item in state.items()]
         )
